@@ -1,0 +1,192 @@
+/**
+ * Parsing as named phases, each returning a value plus diagnostics:
+ * limits → lex → delimiters → parse (CST) → build (AST). Nothing here throws
+ * on user input.
+ */
+import { EOF, type IToken } from 'chevrotain';
+import type { Protocol } from './ast.js';
+import { buildAst } from './build-ast.js';
+import { diagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { kapLexer, LCurly, LParen, RCurly, RParen, UnterminatedComment, UnterminatedString } from './lexer.js';
+import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { unpack } from './messages.js';
+import { kapParser } from './parser.js';
+import type { Span } from './span.js';
+
+export interface Comment {
+  readonly text: string;
+  readonly span: Span;
+  readonly block: boolean;
+}
+
+export interface ParseResult {
+  /** The tree; undefined only when the file could not be read at all. */
+  readonly protocol: Protocol | undefined;
+  readonly comments: readonly Comment[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface ParseOptions {
+  readonly limits?: Partial<Limits>;
+}
+
+export interface LexResult {
+  readonly tokens: IToken[];
+  readonly comments: Comment[];
+  readonly diagnostics: Diagnostic[];
+}
+
+const CHARACTER_HINTS: Record<string, string> = {
+  '.': 'Write decimals with a digit before the point, such as `0.5`; ranges use `..`.',
+  '=': 'Compare with `==`, `<=` or `>=`.',
+  '!': 'Write "not equal" as `!=`, and negation as `not`.',
+  '&': 'Write `and`.',
+  '|': 'Write `or`.',
+  "'": 'Quote text with double quotes: `"…"`.',
+  ';': 'Lines need no `;`.',
+  ':': 'Write `sbp mmHg 50..260` without a colon.',
+};
+
+function characterHint(ch: string): string | undefined {
+  if (CHARACTER_HINTS[ch]) return CHARACTER_HINTS[ch];
+  if (/\p{L}/u.test(ch)) return 'Names use the letters a–z, digits and `_`.';
+  return undefined;
+}
+
+export function lex(text: string): LexResult {
+  const result = kapLexer.tokenize(text);
+  const diagnostics: Diagnostic[] = [];
+  for (const e of result.errors) {
+    const ch = text.slice(e.offset, e.offset + Math.max(1, e.length));
+    const first = String.fromCodePoint(text.codePointAt(e.offset) ?? 63);
+    const hint = characterHint(first);
+    diagnostics.push(
+      diagnostic('KAP1001', `Unexpected character \`${first}\`.`, { start: e.offset, end: e.offset + Math.max(1, e.length) }, hint ? { hint } : {}),
+    );
+    void ch;
+  }
+  for (const t of result.tokens) {
+    if (t.tokenType === UnterminatedString) {
+      diagnostics.push(
+        diagnostic('KAP1002', 'This text has no closing `"`.', { start: t.startOffset, end: t.startOffset + t.image.length }, {
+          hint: 'Close it with `"` on the same line.',
+        }),
+      );
+    }
+  }
+  const comments: Comment[] = [];
+  for (const t of (result.groups['comments'] ?? []) as IToken[]) {
+    const span = { start: t.startOffset, end: t.startOffset + t.image.length };
+    if (t.tokenType === UnterminatedComment) {
+      diagnostics.push(
+        diagnostic('KAP1008', 'This comment has no closing `*/`.', { start: span.start, end: span.start + 2 }, {
+          hint: 'Close it with `*/`; everything after `/*` is a comment until then.',
+        }),
+      );
+    }
+    comments.push({ text: t.image, span, block: t.image.startsWith('/*') });
+  }
+  return { tokens: result.tokens, comments, diagnostics };
+}
+
+/** Unbalanced braces and parentheses, reported at the delimiter itself. */
+function checkDelimiters(tokens: readonly IToken[], maxDepth: number): { diagnostics: Diagnostic[]; tooDeep: boolean } {
+  const diagnostics: Diagnostic[] = [];
+  const stack: IToken[] = [];
+  let parens = 0;
+  let tooDeep = false;
+  const spanOf = (t: IToken): Span => ({ start: t.startOffset, end: t.startOffset + 1 });
+  const name = (t: IToken): string => (t.tokenType === LCurly || t.tokenType === RCurly ? 'brace' : 'parenthesis');
+  for (const t of tokens) {
+    if (t.tokenType === LCurly || t.tokenType === LParen) {
+      stack.push(t);
+      if (t.tokenType === LParen) {
+        parens++;
+        if (parens > maxDepth && !tooDeep) {
+          tooDeep = true;
+          diagnostics.push(
+            diagnostic('KAP1011', `Parentheses are nested more than ${maxDepth} deep here.`, spanOf(t), {
+              hint: 'Split the condition into simpler parts.',
+            }),
+          );
+        }
+      }
+    } else if (t.tokenType === RCurly || t.tokenType === RParen) {
+      const opener = t.tokenType === RCurly ? LCurly : LParen;
+      let at = stack.length - 1;
+      while (at >= 0 && stack[at]!.tokenType !== opener) at--;
+      if (at < 0) {
+        diagnostics.push(
+          diagnostic('KAP1007', `This closing ${name(t)} \`${t.image}\` has no matching opening one.`, spanOf(t), {
+            hint: 'Remove it, or add the opening one where the block starts.',
+          }),
+        );
+        continue;
+      }
+      while (stack.length - 1 > at) {
+        const open = stack.pop()!;
+        if (open.tokenType === LParen) parens--;
+        diagnostics.push(unclosed(open));
+      }
+      stack.pop();
+      if (t.tokenType === RParen) parens--;
+    }
+  }
+  for (const open of stack) diagnostics.push(unclosed(open));
+  return { diagnostics, tooDeep };
+
+  function unclosed(open: IToken): Diagnostic {
+    const close = open.tokenType === LCurly ? '}' : ')';
+    return diagnostic('KAP1006', `This \`${open.image}\` is never closed.`, spanOf(open), {
+      hint: `Add \`${close}\` where the ${open.tokenType === LCurly ? 'block' : 'group'} ends.`,
+    });
+  }
+}
+
+export function parse(text: string, options: ParseOptions = {}): ParseResult {
+  const limits: Limits = { ...DEFAULT_LIMITS, ...options.limits };
+  if (text.length > limits.maxSourceLength) {
+    return {
+      protocol: undefined,
+      comments: [],
+      diagnostics: [
+        diagnostic(
+          'KAP1010',
+          `This file has ${text.length} characters; kapspec reads at most ${limits.maxSourceLength}.`,
+          { start: 0, end: 0 },
+          { hint: 'Split the protocol into several files.' },
+        ),
+      ],
+    };
+  }
+
+  const lexed = lex(text);
+  const delimiters = checkDelimiters(lexed.tokens, limits.maxNestingDepth);
+  const diagnostics: Diagnostic[] = [...lexed.diagnostics, ...delimiters.diagnostics];
+  if (delimiters.tooDeep) {
+    return { protocol: undefined, comments: lexed.comments, diagnostics: sortDiagnostics(diagnostics) };
+  }
+
+  const parser = kapParser();
+  parser.input = lexed.tokens;
+  const cst = parser.protocolFile();
+  const unbalanced = delimiters.diagnostics.length > 0;
+  const seen = new Set<number>();
+  for (const e of parser.errors) {
+    const t = e.token;
+    const atEnd = t.tokenType === EOF || Number.isNaN(t.startOffset);
+    const m = unpack(e.message);
+    // An unbalanced delimiter was already reported where it is; the parser's
+    // complaints at the end of the file or about extra input only repeat it.
+    if (unbalanced && (atEnd || m.code === 'KAP1005' || t.tokenType === RCurly || t.tokenType === RParen)) continue;
+    const start = atEnd ? text.length : t.startOffset;
+    if (seen.has(start)) continue;
+    seen.add(start);
+    const end = atEnd ? text.length : t.startOffset + t.image.length;
+    diagnostics.push(diagnostic(m.code, m.message, { start, end }, m.hint ? { hint: m.hint } : {}));
+  }
+
+  const built = buildAst(cst, text.length, limits);
+  diagnostics.push(...built.diagnostics);
+  return { protocol: built.protocol, comments: lexed.comments, diagnostics: sortDiagnostics(diagnostics) };
+}
