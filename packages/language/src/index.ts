@@ -4,3 +4,15 @@ export * from './diagnostics.js';
 export * from './span.js';
 export * from './units.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { analyze, type AnalyzeResult } from './analyze.js';
+export {
+  renderDiagnostic,
+  renderDiagnostics,
+  diagnosticToJson,
+  diagnosticsToJson,
+  summarize,
+  type RenderOptions,
+  type JsonDiagnostic,
+  type JsonRange,
+} from './render.js';
+export { closest, editDistance } from './suggest.js';
