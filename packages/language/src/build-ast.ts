@@ -796,7 +796,7 @@ class Builder {
       const inner = this.condition(node(c, 'condition'), span);
       return this.made({ kind: 'Group', expr: inner, span }, inner);
     }
-    const calleeTok = tok(c, 'Unit_min') ?? tok(c, 'Kw_max') ?? (node(c, 'callArgs') ? tok(c, 'Identifier') : undefined);
+    const calleeTok = tok(c, 'Unit_min') ?? tok(c, 'Max') ?? (node(c, 'callArgs') ? tok(c, 'Identifier') : undefined);
     const argsNode = node(c, 'callArgs');
     if (calleeTok && argsNode) {
       const args = nodes(argsNode.children as Children, 'condition').map((a) => this.condition(a, span));

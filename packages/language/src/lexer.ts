@@ -20,7 +20,7 @@ export const KEYWORDS = new Map<string, TokenType>();
 
 function keyword(word: string, categories: TokenType[] = []): TokenType {
   const t = createToken({
-    name: `Kw_${word}`,
+    name: word.charAt(0).toUpperCase() + word.slice(1),
     pattern: new RegExp(word),
     longer_alt: Identifier,
     categories: [...categories, AnyWord],

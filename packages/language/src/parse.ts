@@ -90,8 +90,27 @@ export function lex(text: string): LexResult {
 }
 
 /** Unbalanced braces and parentheses, reported at the delimiter itself. */
-function checkDelimiters(tokens: readonly IToken[], maxDepth: number): { diagnostics: Diagnostic[]; tooDeep: boolean } {
+function checkDelimiters(
+  text: string,
+  tokens: readonly IToken[],
+  maxDepth: number,
+): { diagnostics: Diagnostic[]; tooDeep: boolean } {
   const diagnostics: Diagnostic[] = [];
+  /** Indentation of the line holding `offset`, and whether only spaces precede it. */
+  const indentAt = (offset: number): { indent: number; first: boolean } => {
+    let lineStart = offset;
+    while (lineStart > 0 && text.charCodeAt(lineStart - 1) !== 10) lineStart--;
+    let i = lineStart;
+    while (i < offset && (text[i] === ' ' || text[i] === '\t')) i++;
+    let indent = i - lineStart;
+    const first = i === offset;
+    if (!first) {
+      let j = lineStart;
+      while (text[j] === ' ' || text[j] === '\t') j++;
+      indent = j - lineStart;
+    }
+    return { indent, first };
+  };
   const stack: IToken[] = [];
   let parens = 0;
   let tooDeep = false;
@@ -115,6 +134,22 @@ function checkDelimiters(tokens: readonly IToken[], maxDepth: number): { diagnos
       const opener = t.tokenType === RCurly ? LCurly : LParen;
       let at = stack.length - 1;
       while (at >= 0 && stack[at]!.tokenType !== opener) at--;
+      // A `}` alone on its line, indented less than the line that opened the
+      // innermost block, most likely closes an outer block: the inner one was
+      // left open. Report the inner one where it opens.
+      if (t.tokenType === RCurly) {
+        const closing = indentAt(t.startOffset);
+        while (at > 0 && closing.first) {
+          const open = indentAt(stack[at]!.startOffset);
+          if (closing.indent >= open.indent) break;
+          let outer = at - 1;
+          while (outer >= 0 && stack[outer]!.tokenType !== LCurly) outer--;
+          if (outer < 0 || indentAt(stack[outer]!.startOffset).indent > closing.indent) break;
+          diagnostics.push(unclosed(stack[at]!));
+          stack.splice(at, 1);
+          at = outer;
+        }
+      }
       if (at < 0) {
         diagnostics.push(
           diagnostic('KAP1007', `This closing ${name(t)} \`${t.image}\` has no matching opening one.`, spanOf(t), {
@@ -161,7 +196,7 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
   }
 
   const lexed = lex(text);
-  const delimiters = checkDelimiters(lexed.tokens, limits.maxNestingDepth);
+  const delimiters = checkDelimiters(text, lexed.tokens, limits.maxNestingDepth);
   const diagnostics: Diagnostic[] = [...lexed.diagnostics, ...delimiters.diagnostics];
   if (delimiters.tooDeep) {
     return { protocol: undefined, comments: lexed.comments, diagnostics: sortDiagnostics(diagnostics) };
@@ -172,6 +207,13 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
   const cst = parser.protocolFile();
   const unbalanced = delimiters.diagnostics.length > 0;
   const seen = new Set<number>();
+  // The first token after an unexpected character is where the parser trips
+  // over the gap the character left; that complaint repeats the lexer's.
+  const afterLexError = new Set<number>();
+  for (const d of lexed.diagnostics) {
+    const next = lexed.tokens.find((t) => t.startOffset >= d.span.end);
+    if (next) afterLexError.add(next.startOffset);
+  }
   for (const e of parser.errors) {
     const t = e.token;
     const atEnd = t.tokenType === EOF || Number.isNaN(t.startOffset);
@@ -180,7 +222,7 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     // complaints at the end of the file or about extra input only repeat it.
     if (unbalanced && (atEnd || m.code === 'KAP1005' || t.tokenType === RCurly || t.tokenType === RParen)) continue;
     const start = atEnd ? text.length : t.startOffset;
-    if (seen.has(start)) continue;
+    if (seen.has(start) || afterLexError.has(start)) continue;
     seen.add(start);
     const end = atEnd ? text.length : t.startOffset + t.image.length;
     diagnostics.push(diagnostic(m.code, m.message, { start, end }, m.hint ? { hint: m.hint } : {}));
