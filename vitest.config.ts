@@ -29,6 +29,16 @@ export default defineConfig({
       },
       {
         extends: true,
+        root: dir('./packages/runtime/'),
+        test: { name: 'runtime', include: ['test/**/*.test.{ts,tsx}'] },
+      },
+      {
+        extends: true,
+        root: dir('./packages/compiler/'),
+        test: { name: 'compiler', include: ['test/**/*.test.{ts,tsx}'] },
+      },
+      {
+        extends: true,
         root: dir('./packages/cli/'),
         test: { name: 'cli', include: ['test/**/*.test.{ts,tsx}'] },
       },

@@ -52,6 +52,11 @@ function tokenSpan(t: IToken): Span {
 
 /** The span of a CST node: from its first real token to its last. */
 function nodeSpan(n: CstNode): Span | undefined {
+  const loc = n.location;
+  if (loc && Number.isFinite(loc.startOffset) && loc.endOffset !== undefined && Number.isFinite(loc.endOffset)) {
+    return { start: loc.startOffset, end: loc.endOffset + 1 };
+  }
+  // Error recovery can leave a node without a location: walk its tokens.
   let start = Infinity;
   let end = -Infinity;
   const visit = (c: CstNode): void => {
@@ -85,8 +90,17 @@ function spanFrom(parts: (Span | undefined)[], fallback: Span): Span {
 
 function unquote(image: string): string {
   let body = image.slice(1);
-  if (body.endsWith('"') && !body.endsWith('\\"')) body = body.slice(0, -1);
+  // The closing quote is one not escaped by an odd run of backslashes (`"a\\"` ends in `\`).
+  const closing = /(\\*)"$/.exec(body);
+  if (closing && closing[1]!.length % 2 === 0) body = body.slice(0, -1);
   return body.replace(/\\(.)/g, '$1');
+}
+
+/** A short source-like text for a simple operand (a name or a number), for hints. */
+function printedSource(e: A.Expr): string | undefined {
+  if (e.kind === 'Ref') return e.name.text;
+  if (e.kind === 'Quantity') return e.unit ? `${e.text} ${e.unit.text}` : e.text;
+  return undefined;
 }
 
 const BOOLEAN_OPS: Record<string, A.BinaryOp> = { and: 'and', or: 'or', implies: 'implies' };
@@ -104,7 +118,7 @@ export function buildAst(cst: CstNode | undefined, textLength: number, limits: L
 
 class Builder {
   readonly diagnostics: Diagnostic[] = [];
-  private readonly depth = new WeakMap<A.Expr, number>();
+  private readonly depth = new Map<A.Expr, number>();
   private depthReported = false;
   private declarations = 0;
   private declarationsReported = false;
@@ -458,6 +472,17 @@ class Builder {
       const exact = this.quantity(node(dc, 'exact'));
       const atLeast = this.quantity(node(dc, 'atLeast'));
       const atMost = this.quantity(node(dc, 'atMost'));
+      for (const [key, words] of [['atLeast', 'at least'], ['atMost', 'at most']] as const) {
+        const again = node(dc, key, 1);
+        const againSpan = again ? nodeSpan(again) : undefined;
+        if (againSpan) {
+          this.diagnostics.push(
+            diagnostic('KAP1003', `\`${words}\` is already given for stage \`${name.text}\`.`, againSpan, {
+              hint: `Keep one \`${words}\` bound.`,
+            }),
+          );
+        }
+      }
       const dspan = nodeSpan(durNode);
       if (dspan && (exact || atLeast || atMost)) {
         duration = {
@@ -602,7 +627,9 @@ class Builder {
     } else {
       const expr = this.condition(node(c, 'leadsTo'), span);
       const within = this.quantity(node(c, 'leadsToWithin'));
-      const body = expr.kind === 'Group' ? expr : expr;
+      // `((a) implies (b)) within 5 min`: parentheses around the whole form are allowed.
+      let body = expr;
+      while (body.kind === 'Group') body = body.expr;
       if (body.kind === 'Binary' && body.op === 'implies' && within) {
         property = { kind: 'LeadsTo', cause: body.left, effect: body.right, within, span: propSpan };
       } else if (expr.kind === 'Missing') {
@@ -746,6 +773,20 @@ class Builder {
     const opTok = tok(c, 'CompareOp');
     if (!opTok) return left;
     const right = this.arith(node(c, 'additive', 1), tokenSpan(opTok));
+    const second = tok(c, 'CompareOp', 1);
+    if (second) {
+      const third = this.arith(node(c, 'additive', 2), tokenSpan(second));
+      const mid = printedSource(right);
+      // A missing operand was reported by the parser already (`sbp >> 180`).
+      if (right.kind !== 'Missing' && third.kind !== 'Missing') this.diagnostics.push(
+        diagnostic('KAP1014', 'Comparisons cannot be chained.', { start: left.span.start, end: third.span.end }, {
+          hint: mid
+            ? `Write two comparisons joined by \`and\`, e.g. \`… ${opTok.image} ${mid} and ${mid} ${second.image} …\`.`
+            : 'Write two comparisons joined by `and`.',
+        }),
+      );
+      return this.missing({ start: left.span.start, end: third.span.end });
+    }
     return this.binary(opTok.image as A.CompareOp, left, right);
   }
 

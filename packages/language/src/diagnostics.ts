@@ -46,6 +46,8 @@ export const DIAGNOSTIC_CODES = {
   KAP1011: { severity: 'error', title: 'nesting-too-deep' },
   /** More declarations than the checker accepts. */
   KAP1012: { severity: 'error', title: 'too-many-declarations' },
+  /** `1 < sbp < 3`: comparisons written as a chain. */
+  KAP1014: { severity: 'error', title: 'chained-comparison' },
   /** A number that is not finite or not a whole number where one is needed. */
   KAP1013: { severity: 'error', title: 'invalid-number' },
 
@@ -60,8 +62,8 @@ export const DIAGNOSTIC_CODES = {
   KAP2004: { severity: 'error', title: 'wrong-kind-of-name' },
   /** An unknown function in an expression. */
   KAP2005: { severity: 'error', title: 'unknown-function' },
-  /** An unknown unit. */
-  KAP2006: { severity: 'error', title: 'unknown-unit' },
+  // KAP2006 (unknown unit) is retired: unit words are tokens, so an unknown
+  // unit is a syntax error (KAP1003) and the checker never sees one.
 
   // ── KAP3xxx units, types and semantics ────────────────────────────────
   /** Two quantities of different dimensions compared or combined. */
@@ -86,7 +88,7 @@ export const DIAGNOSTIC_CODES = {
   KAP3010: { severity: 'warning', title: 'assert-observes-nothing' },
   /** An assert written without a temporal form. */
   KAP3011: { severity: 'error', title: 'malformed-assert' },
-  /** A construct used where it has no meaning (`observed` in a rule, …). */
+  /** A construct used where it has no meaning (an outcome in a rule, `observed` in `population`, …). */
   KAP3012: { severity: 'error', title: 'misplaced-construct' },
   /** A count, interval or duration that is zero or negative. */
   KAP3013: { severity: 'error', title: 'non-positive-quantity' },
@@ -98,6 +100,12 @@ export const DIAGNOSTIC_CODES = {
   KAP3016: { severity: 'error', title: 'wrong-arity' },
   /** A redundant construct with no effect (`observed` in a rule). */
   KAP3017: { severity: 'warning', title: 'redundant-construct' },
+
+  // ── KAP4xxx compile ───────────────────────────────────────────────────
+  /** One drug dosed in both mass and weight-based units. */
+  KAP4001: { severity: 'error', title: 'inconsistent-dose-units' },
+  /** A monitoring line whose first time falls after its stage has ended. */
+  KAP4002: { severity: 'warning', title: 'monitor-never-fires' },
 } as const satisfies Record<string, DiagnosticInfo>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

@@ -16,3 +16,15 @@ export {
   type JsonRange,
 } from './render.js';
 export { closest, editDistance } from './suggest.js';
+export { format, printProtocol, printExpression, type FormatResult } from './format.js';
+export {
+  check,
+  type CheckOptions,
+  type CheckResult,
+  type SymbolTable,
+  type SessionSymbol,
+  type SettingSymbol,
+  type FlagSymbol,
+  type RefKind,
+  type ExprType,
+} from './check.js';

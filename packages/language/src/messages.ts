@@ -102,7 +102,10 @@ function describeExpected(expected: TokenType, ruleName: string, previous: IToke
     };
     return byPrevious[previous.image] ?? 'a name';
   }
-  if (expected === Unit) return 'a unit such as `mmHg`, `bpm`, `%` or `score`';
+  if (expected === Unit) {
+    if (ruleName === 'courseStep') return 'a time unit such as `days` or `weeks`';
+    return 'a unit such as `mmHg`, `bpm`, `%` or `score`';
+  }
   if (expected === RCurly) {
     const inside = BLOCK_CONTENTS[ruleName];
     return inside ? `${inside.what} or \`}\`` : '`}`';

@@ -55,6 +55,9 @@ function characterHint(ch: string): string | undefined {
 
 export function lex(text: string): LexResult {
   const result = kapLexer.tokenize(text);
+  // The lexer tracks start offsets only (it is faster so); the parser's node
+  // locations need end offsets, which follow from the image.
+  for (const t of result.tokens) t.endOffset = t.startOffset + t.image.length - 1;
   const diagnostics: Diagnostic[] = [];
   for (const e of result.errors) {
     const ch = text.slice(e.offset, e.offset + Math.max(1, e.length));
@@ -114,6 +117,10 @@ function checkDelimiters(
   const stack: IToken[] = [];
   let parens = 0;
   let tooDeep = false;
+  // The indentation guess below only applies when some `{` really is left
+  // open: a balanced file is never reported, however it is indented.
+  let openCurlies = 0;
+  for (const t of tokens) openCurlies += t.tokenType === LCurly ? 1 : t.tokenType === RCurly ? -1 : 0;
   const spanOf = (t: IToken): Span => ({ start: t.startOffset, end: t.startOffset + 1 });
   const name = (t: IToken): string => (t.tokenType === LCurly || t.tokenType === RCurly ? 'brace' : 'parenthesis');
   for (const t of tokens) {
@@ -139,13 +146,14 @@ function checkDelimiters(
       // left open. Report the inner one where it opens.
       if (t.tokenType === RCurly) {
         const closing = indentAt(t.startOffset);
-        while (at > 0 && closing.first) {
+        while (at > 0 && closing.first && openCurlies > 0) {
           const open = indentAt(stack[at]!.startOffset);
           if (closing.indent >= open.indent) break;
           let outer = at - 1;
           while (outer >= 0 && stack[outer]!.tokenType !== LCurly) outer--;
           if (outer < 0 || indentAt(stack[outer]!.startOffset).indent > closing.indent) break;
           diagnostics.push(unclosed(stack[at]!));
+          openCurlies--;
           stack.splice(at, 1);
           at = outer;
         }

@@ -11,6 +11,7 @@ export class KapParser extends CstParser {
   constructor() {
     super(T.allTokens, {
       recoveryEnabled: true,
+      nodeLocationTracking: 'onlyOffset',
       errorMessageProvider,
       maxLookahead: 3,
     });
@@ -547,7 +548,8 @@ export class KapParser extends CstParser {
 
   private comparison = this.RULE('comparison', () => {
     this.SUBRULE(this.additive);
-    this.OPTION(() => {
+    // More than one comparison is read so that `1 < sbp < 3` gets a clear error.
+    this.MANY(() => {
       this.CONSUME(T.CompareOp);
       this.SUBRULE2(this.additive);
     });

@@ -48,9 +48,12 @@ describe('diagnostic golden fixtures', () => {
     await expect(`${text}\n\n${json}\n`).toMatchFileSnapshot(join(dir, name.replace(/\.kap$/, '.expected.txt')));
   });
 
-  it('has a fixture for every diagnostic code', () => {
+  it('has a fixture for every front-end diagnostic code (KAP1xxx–KAP3xxx)', () => {
+    // Later bands (KAP4xxx compile, …) have their fixtures in their own package.
     const covered = new Set(fixtures.map((f) => f.slice(0, 7)));
-    const missing = (Object.keys(DIAGNOSTIC_CODES) as DiagnosticCode[]).filter((c) => !covered.has(c));
+    const missing = (Object.keys(DIAGNOSTIC_CODES) as DiagnosticCode[]).filter(
+      (c) => /^KAP[123]/.test(c) && !covered.has(c),
+    );
     expect(missing, 'codes without a fixture in test/fixtures/diagnostics').toEqual([]);
   });
 

@@ -86,12 +86,12 @@ describe('front end never throws', () => {
       seed: propertySeed('arbitrary strings'),
       numRuns: 500,
     });
-  });
+  }, 120_000);
 
   it('on token soup', () => {
     const soup = fc.array(fc.constantFrom(...WORDS), { maxLength: 80 }).map((ws) => ws.join(' '));
     fc.assert(fc.property(soup, frontEndHolds), { seed: propertySeed('token soup'), numRuns: 500 });
-  });
+  }, 120_000);
 
   it('on random mutations of real protocols', () => {
     expect(corpus.length).toBeGreaterThanOrEqual(2);
@@ -100,5 +100,5 @@ describe('front end never throws', () => {
       seed: propertySeed('mutated protocols'),
       numRuns: 400,
     });
-  });
+  }, 120_000);
 });

@@ -1,0 +1,13 @@
+// `pnpm bench`: every benchmark, on the built packages (plain node, never
+// inside vitest: it would load development builds). Each prints ratios to a
+// baseline measured in the same process; absolute numbers vary by machine.
+import { benchLanguage } from './language.mjs';
+import { printTable } from './measure.mjs';
+
+const only = process.argv[2];
+const benches = { language: benchLanguage };
+console.log(`kapspec benchmarks (node ${process.version})`);
+for (const [name, bench] of Object.entries(benches)) {
+  if (only && only !== name) continue;
+  printTable(bench());
+}

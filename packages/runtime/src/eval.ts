@@ -1,0 +1,233 @@
+/**
+ * Interprets IR expressions. No code is generated from IR content.
+ *
+ * Values are three-valued: a number, a boolean, or `null` for "unknown"
+ * (a measure never observed, a baseline not given, a division by zero).
+ * Comparisons with an unknown are unknown; `and`/`or`/`not` follow Kleene
+ * logic; a rule fires, a gate passes and discharge happens only on `true`.
+ */
+import type { Expr } from './ir.js';
+
+export type Value = number | boolean | null;
+
+export interface EvalEnv {
+  measure(name: string): number | null;
+  baseline(name: string): number | null;
+  caution(flag: string): boolean;
+  /** The event observed at this instant, if any. */
+  eventNow(name: string): boolean;
+  inStage(stage: string): boolean;
+  paused(stage: string): boolean;
+  outcome(name: string): boolean;
+  elapsed(): number;
+  present(role: string): number;
+  free(role: string): number;
+  dose(drug: string): number;
+  count(event: string): number;
+  /**
+   * `for`: report whether the condition holds now; returns whether it has
+   * held since at least `minutes` ago. `key` identifies the node.
+   */
+  sustained(key: string, holds: boolean, minutes: number): boolean;
+}
+
+const num = (v: Value): number | null => (typeof v === 'number' ? v : null);
+const bool = (v: Value): boolean | null => (typeof v === 'boolean' ? v : null);
+
+function and(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === false || b === false) return false;
+  if (a === null || b === null) return null;
+  return true;
+}
+function or(a: boolean | null, b: boolean | null): boolean | null {
+  if (a === true || b === true) return true;
+  if (a === null || b === null) return null;
+  return false;
+}
+const not = (a: boolean | null): boolean | null => (a === null ? null : !a);
+
+/**
+ * Evaluates `e`. Both sides of `and`/`or` are always evaluated so that every
+ * `for` node sees every evaluation (its "held since" tracking stays exact).
+ */
+export function evaluate(e: Expr, env: EvalEnv, key = ''): Value {
+  switch (e.kind) {
+    case 'measure':
+      return env.measure(e.name);
+    case 'observed':
+      return env.measure(e.measure);
+    case 'baseline':
+      return env.baseline(e.measure);
+    case 'event':
+      return env.eventNow(e.name);
+    case 'inStage':
+      return env.inStage(e.stage);
+    case 'paused':
+      return env.paused(e.stage);
+    case 'outcome':
+      return env.outcome(e.name);
+    case 'caution':
+      return env.caution(e.flag);
+    case 'elapsed':
+      return env.elapsed();
+    case 'number':
+      return e.value;
+    case 'role':
+    case 'drug':
+      return null;
+    case 'call': {
+      const a0 = e.args[0];
+      const name = a0 && (a0.kind === 'role' || a0.kind === 'drug' || a0.kind === 'event') ? a0.name : '';
+      switch (e.fn) {
+        case 'present':
+          return env.present(name);
+        case 'free':
+          return env.free(name);
+        case 'dose':
+          return env.dose(name);
+        case 'count':
+          return env.count(name);
+        case 'max':
+        case 'min': {
+          const a = num(evaluate(e.args[0]!, env, `${key}.0`));
+          const b = num(evaluate(e.args[1]!, env, `${key}.1`));
+          if (a === null || b === null) return null;
+          return e.fn === 'max' ? Math.max(a, b) : Math.min(a, b);
+        }
+      }
+      return null;
+    }
+    case 'not':
+      return not(bool(evaluate(e.operand, env, `${key}.n`)));
+    case 'neg': {
+      const v = num(evaluate(e.operand, env, `${key}.n`));
+      return v === null ? null : -v;
+    }
+    case 'binary': {
+      const l = evaluate(e.left, env, `${key}.l`);
+      const r = evaluate(e.right, env, `${key}.r`);
+      switch (e.op) {
+        case 'and':
+          return and(bool(l), bool(r));
+        case 'or':
+          return or(bool(l), bool(r));
+        case 'implies':
+          return or(not(bool(l)), bool(r));
+        case '==':
+        case '!=': {
+          if (l === null || r === null || typeof l !== typeof r) return null;
+          return e.op === '==' ? l === r : l !== r;
+        }
+        default: {
+          const a = num(l);
+          const b = num(r);
+          if (a === null || b === null) return null;
+          switch (e.op) {
+            case '<':
+              return a < b;
+            case '<=':
+              return a <= b;
+            case '>':
+              return a > b;
+            case '>=':
+              return a >= b;
+            case '+':
+              return a + b;
+            case '-':
+              return a - b;
+            case '*':
+              return a * b;
+            case '/':
+              return b === 0 ? null : a / b;
+          }
+        }
+      }
+      return null;
+    }
+    case 'for': {
+      const holds = evaluate(e.expr, env, `${key}.f`) === true;
+      return env.sustained(key, holds, e.minutes);
+    }
+    case 'during': {
+      const inside = e.stages.some((s) => env.inStage(s));
+      const v = evaluate(e.expr, env, `${key}.d`);
+      return inside ? v : false;
+    }
+  }
+}
+
+/** Measures an expression reads (gates wait for these to be observed). */
+export function measuresOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+  switch (e.kind) {
+    case 'measure':
+      out.add(e.name);
+      break;
+    case 'observed':
+      out.add(e.measure);
+      break;
+    case 'call':
+      e.args.forEach((a) => measuresOf(a, out));
+      break;
+    case 'not':
+    case 'neg':
+      measuresOf(e.operand, out);
+      break;
+    case 'binary':
+      measuresOf(e.left, out);
+      measuresOf(e.right, out);
+      break;
+    case 'for':
+    case 'during':
+      measuresOf(e.expr, out);
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+/** Whether an expression mentions any event (`when panic`). */
+export function mentionsEvent(e: Expr): boolean {
+  switch (e.kind) {
+    case 'event':
+      return true;
+    case 'call':
+      return e.fn !== 'count' && e.args.some(mentionsEvent);
+    case 'not':
+    case 'neg':
+      return mentionsEvent(e.operand);
+    case 'binary':
+      return mentionsEvent(e.left) || mentionsEvent(e.right);
+    case 'for':
+    case 'during':
+      return mentionsEvent(e.expr);
+    default:
+      return false;
+  }
+}
+
+/** Minutes `m` for which an expression compares `elapsed` with the number `m`: times worth waking at. */
+export function elapsedThresholds(e: Expr, out: Set<number> = new Set()): Set<number> {
+  switch (e.kind) {
+    case 'binary':
+      if (e.left.kind === 'elapsed' && e.right.kind === 'number') out.add(e.right.value);
+      if (e.right.kind === 'elapsed' && e.left.kind === 'number') out.add(e.left.value);
+      elapsedThresholds(e.left, out);
+      elapsedThresholds(e.right, out);
+      break;
+    case 'not':
+    case 'neg':
+      elapsedThresholds(e.operand, out);
+      break;
+    case 'for':
+    case 'during':
+      elapsedThresholds(e.expr, out);
+      break;
+    case 'call':
+      e.args.forEach((a) => elapsedThresholds(a, out));
+      break;
+    default:
+      break;
+  }
+  return out;
+}
