@@ -3,9 +3,10 @@
 // baseline measured in the same process; absolute numbers vary by machine.
 import { benchLanguage } from './language.mjs';
 import { printTable } from './measure.mjs';
+import { benchRuntime } from './runtime.mjs';
 
 const only = process.argv[2];
-const benches = { language: benchLanguage };
+const benches = { language: benchLanguage, runtime: benchRuntime };
 console.log(`kapspec benchmarks (node ${process.version})`);
 for (const [name, bench] of Object.entries(benches)) {
   if (only && only !== name) continue;

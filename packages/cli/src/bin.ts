@@ -1,14 +1,14 @@
 #!/usr/bin/env node
-import { createRequire } from 'node:module';
-import { Command } from 'commander';
+// The `kapspec` executable: real process I/O around main(). Keep it tiny.
+import { nodeIo } from './io.js';
+import { main } from './main.js';
 
-// dist/bin.js -> ../package.json is this package's manifest, also when installed.
-const require = createRequire(import.meta.url);
-const { version } = require('../package.json') as { version: string };
+// `kapspec check … | head`: a closed pipe is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    throw error;
+  });
+}
 
-const program = new Command()
-  .name('kapspec')
-  .description('Author, check, compile and simulate KAP session protocols')
-  .version(version, '-V, --version', 'print the kapspec version');
-
-await program.parseAsync(process.argv);
+process.exitCode = await main(process.argv.slice(2), nodeIo());
