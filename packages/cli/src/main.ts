@@ -11,6 +11,7 @@
 import { createRequire } from 'node:module';
 import { Command, type CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
+import { compileCommand } from './commands/compile.js';
 import { fmtCommand } from './commands/fmt.js';
 import { EXIT_OK, EXIT_USAGE, type CommandContext } from './context.js';
 import type { Io } from './io.js';
@@ -70,7 +71,7 @@ export function createProgram(context: CommandContext): Command {
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', PROGRAM_EXAMPLES);
-  for (const make of [checkCommand, fmtCommand]) {
+  for (const make of [checkCommand, fmtCommand, compileCommand]) {
     const cmd = make(context);
     configure(cmd, `kapspec ${cmd.name()}`, io).helpOption('-h, --help', 'show help');
     program.addCommand(cmd);
