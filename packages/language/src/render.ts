@@ -79,16 +79,18 @@ export function renderDiagnostic(d: Diagnostic, source: string, options: RenderO
   const end = index.position(d.span.end);
   const label = d.severity === 'error' ? c('red', `error[${d.code}]`) : c('yellow', `warning[${d.code}]`);
   const out: string[] = [`${label}: ${c('bold', d.message)}`];
-  out.push(`  ${c('blue', '-->')} ${options.file}:${start.line}:${start.column}`);
-  out.push(...excerpt(start, end, '^', index, c));
-  for (const r of d.related ?? []) {
-    const rs = index.position(r.span.start);
-    const re = index.position(r.span.end);
-    out.push(`  ${c('blue', 'note')}: ${r.message}`);
-    out.push(`  ${c('blue', '-->')} ${options.file}:${rs.line}:${rs.column}`);
-    out.push(...excerpt(rs, re, '-', index, c));
+  // One gutter width for the whole diagnostic, as rustc does: the widest line number shown.
+  const related = (d.related ?? []).map((r) => ({ r, s: index.position(r.span.start), e: index.position(r.span.end) }));
+  const gutter = Math.max(String(start.line).length, ...related.map((x) => String(x.s.line).length));
+  const pad = ' '.repeat(gutter);
+  out.push(`${pad}${c('blue', '-->')} ${options.file}:${start.line}:${start.column}`);
+  out.push(...excerpt(start, end, '^', index, c, gutter));
+  for (const { r, s: rs, e: re } of related) {
+    out.push(`${pad} ${c('blue', '= note')}: ${r.message}`);
+    out.push(`${pad}${c('blue', '-->')} ${options.file}:${rs.line}:${rs.column}`);
+    out.push(...excerpt(rs, re, '-', index, c, gutter));
   }
-  if (d.hint !== undefined) out.push(`  ${c('cyan', '= hint')}: ${d.hint}`);
+  if (d.hint !== undefined) out.push(`${pad} ${c('cyan', '= hint')}: ${d.hint}`);
   return out.join('\n');
 }
 
@@ -98,9 +100,9 @@ function excerpt(
   mark: string,
   index: LineIndex,
   c: (code: keyof typeof ANSI, s: string) => string,
+  gutter: number,
 ): string[] {
   const lineText = index.lineText(start.line);
-  const gutter = String(start.line).length;
   const pad = ' '.repeat(gutter);
   const from = visualColumn(lineText, start.column);
   // A span running past its first line is underlined to the end of that line.
@@ -108,7 +110,7 @@ function excerpt(
   const width = Math.max(1, to - from);
   return [
     `${pad} ${c('blue', '|')}`,
-    `${c('blue', `${start.line} |`)} ${expandTabs(lineText)}`,
+    `${c('blue', `${String(start.line).padStart(gutter)} |`)} ${expandTabs(lineText)}`,
     `${pad} ${c('blue', '|')} ${' '.repeat(from)}${c(mark === '^' ? 'red' : 'blue', mark.repeat(width))}`,
   ];
 }
