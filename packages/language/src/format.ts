@@ -12,14 +12,42 @@
  *   every multi-line block stands apart. No blank lines inside other blocks.
  *   The author's own blank lines are not kept.
  * - `events { a, b, c }` is printed on one line (one event per line instead if
- *   a comment lies inside the block). Every other block (population, roles,
- *   measures, drugs, course, staffing, stage, rule) is printed over several
- *   lines, or as `{}` when it is empty. Names in `roles` and names and units in
+ *   a comment lies inside the block or the line would pass MAX_WIDTH). Every
+ *   other block (population, roles, measures, drugs, course, staffing, stage,
+ *   rule) is printed over several lines, or as `{}` when it is empty. Names in `roles` and names and units in
  *   `measures` are padded into columns.
  * - A rule prints `when …`, `then …` and `resume when …` on their own lines.
  * - Expressions get single spaces around operators; the author's parentheses
  *   are kept, and parentheses are added only where precedence requires them.
  *   Numbers are printed exactly as written; strings are re-escaped.
+ * - Comments before `protocol` are the file's header; one blank line
+ *   separates them from `protocol`.
+ *
+ * Line wrapping. A clause with a condition (`when`, `resume when`, `discharge
+ * when`, `exclude when`, `gate`, the body of an `assert`) stays on one line
+ * when that line is at most MAX_WIDTH (100) columns; otherwise its condition
+ * is broken, by the tree alone (never by the author's line breaks):
+ * - At the loosest boolean operator of the condition (`implies`, else `or`,
+ *   else `and`), before EVERY occurrence of it in that chain: each operator
+ *   starts a continuation line indented two spaces more than the clause
+ *   keyword, e.g. `when a and b` / `  or c and d`.
+ * - An operand that is still too long is broken the same way at its own
+ *   loosest operator, its continuation lines two spaces deeper again.
+ * - A parenthesised operand (an author's group, or `not (…)`) is broken inside
+ *   its parentheses only when it is still too long; a trailing `for T` or
+ *   `during s` stays on the last line of the condition it qualifies, and so
+ *   does the `within T` of an assert. `cause implies effect within T` is
+ *   broken before `implies` like any implication.
+ * - A gate that is too long first moves `else …` to a continuation line, then
+ *   wraps its condition only if that is still too long.
+ * - A `then` list that is too long puts one action per line, each but the
+ *   last followed by its comma, continuation lines indented two more spaces.
+ * Nothing else is broken: calls' arguments, comparisons and arithmetic are
+ * atoms for wrapping, so a line holding a single long one of these, a single
+ * long action or a long declaration line may still pass MAX_WIDTH. Comments
+ * do not count towards the width; a trailing comment after a wrapped clause
+ * follows its last line. A wrapped `discharge` or `assert` still counts as a
+ * one-line item for the blank-line rule above.
  *
  * Comments are never lost. They are emitted in source order while printing:
  * before a line that starts at source offset S, every pending comment that
@@ -180,6 +208,112 @@ function printBare(e: A.Expr): string {
   }
 }
 
+// ── Line wrapping ────────────────────────────────────────────────────────
+
+/** The widest a line may be (comments aside) before the formatter wraps it. */
+export const MAX_WIDTH = 100;
+
+/** Two spaces per level: blocks, and the continuation lines of a wrapped clause. */
+const INDENT = '  ';
+
+/** The operators a condition may be broken at, loosest first. */
+const BREAKABLE = new Set<string>(['implies', 'or', 'and']);
+
+/**
+ * Lays out `e` as `printExpr(e, min)` prints it, starting at column `col`, with
+ * `trail` more characters to follow on its last line. It stays on one line
+ * when that fits in MAX_WIDTH; otherwise it is broken (see the header comment)
+ * and its continuation lines start at `ind` (deeper for nested breaks). The
+ * first line is returned without indentation, the others with theirs.
+ */
+function wrapExpr(e: A.Expr, min: Level, col: number, ind: string, trail: number): string[] {
+  const flat = printExpr(e, min);
+  if (col + flat.length + trail <= MAX_WIDTH) return [flat];
+  if (levelOf(e) < min) return enclose(e, col, ind, trail);
+  switch (e.kind) {
+    case 'Group':
+      return enclose(e.expr, col, ind, trail);
+    case 'For':
+    case 'During': {
+      const suffix = e.kind === 'For' ? ` for ${quantity(e.duration)}` : ` during ${names(e.stages)}`;
+      return joinEnds('', wrapExpr(e.expr, Level.Condition, col, ind, trail + suffix.length), suffix);
+    }
+    case 'Not':
+      return joinEnds('not ', wrapExpr(e.operand, Level.Not, col + 'not '.length, ind, trail), '');
+    case 'Binary':
+      return BREAKABLE.has(e.op) ? chain(e, col, ind, trail) : [flat];
+    default:
+      return [flat];
+  }
+}
+
+/** `( … )` around `e`, its contents wrapped. */
+function enclose(e: A.Expr, col: number, ind: string, trail: number): string[] {
+  return joinEnds('(', wrapExpr(e, Level.Condition, col + 1, ind, trail + 1), ')');
+}
+
+/** Puts `before` in front of the first line and `after` behind the last. */
+function joinEnds(before: string, lines: string[], after: string): string[] {
+  const out = [...lines];
+  out[0] = before + out[0];
+  out[out.length - 1] += after;
+  return out;
+}
+
+/**
+ * A chain of one boolean operator, broken before every occurrence: `a or b or
+ * c` becomes `a`, `or b`, `or c`; the operator lines start at `ind`, and an
+ * operand that is still too long is broken in turn, two columns deeper.
+ */
+function chain(e: A.BinaryExpr, col: number, ind: string, trail: number): string[] {
+  const operands: [A.Expr, Level][] = [];
+  if (e.op === 'implies') {
+    // Groups to the right: `a implies b implies c` is `a implies (b implies c)`.
+    let cur: A.Expr = e;
+    while (cur.kind === 'Binary' && cur.op === 'implies') {
+      operands.push([cur.left, Level.Or]);
+      cur = cur.right;
+    }
+    operands.push([cur, Level.Implies]);
+  } else {
+    // Groups to the left: `a or b or c` is `(a or b) or c`.
+    const [left, right] = operandLevels(e);
+    let cur: A.Expr = e;
+    while (cur.kind === 'Binary' && cur.op === e.op) {
+      operands.unshift([cur.right, right]);
+      cur = cur.left;
+    }
+    operands.unshift([cur, left]);
+  }
+  const deeper = ind + INDENT;
+  const lines: string[] = [];
+  operands.forEach(([x, level], i) => {
+    const t = i === operands.length - 1 ? trail : 0;
+    if (i === 0) lines.push(...wrapExpr(x, level, col, deeper, t));
+    else lines.push(...joinEnds(`${ind}${e.op} `, wrapExpr(x, level, ind.length + e.op.length + 1, deeper, t), ''));
+  });
+  return lines;
+}
+
+/**
+ * `prefix`, the condition `e` and `suffix`, as the text of a line indented
+ * `indent`: one line when it fits, else `e` wrapped with continuation lines
+ * two columns deeper than `indent`. The continuation lines carry their own
+ * indentation; the first line does not.
+ */
+function clause(indent: string, prefix: string, e: A.Expr, suffix = ''): string {
+  const lines = wrapExpr(e, Level.Condition, indent.length + prefix.length, indent + INDENT, suffix.length);
+  return joinEnds(prefix, lines, suffix).join('\n');
+}
+
+/** `then a, b, c`; when too long, one action per line, each but the last followed by its comma. */
+function actions(indent: string, list: readonly A.Action[]): string {
+  const texts = list.map(action);
+  const one = `then ${texts.join(', ')}`;
+  if (indent.length + one.length <= MAX_WIDTH) return one;
+  return texts.map((t, i) => (i === 0 ? `then ${t}` : indent + INDENT + t) + (i < texts.length - 1 ? ',' : '')).join('\n');
+}
+
 function quantity(q: A.Quantity): string {
   return q.unit ? `${q.text} ${q.unit.text}` : q.text;
 }
@@ -227,20 +361,25 @@ function action(a: A.Action): string {
   }
 }
 
-function property(p: A.Property): string {
+/** `assert name property`, wrapped like any other condition. */
+function assertion(indent: string, name: string, p: A.Property): string {
+  const head = `assert ${name} `;
   switch (p.kind) {
     case 'Always':
-      return `always ${printExpr(p.expr)}`;
+      return clause(indent, `${head}always `, p.expr);
     case 'Never':
-      return `never ${printExpr(p.expr)}`;
+      return clause(indent, `${head}never `, p.expr);
     case 'Eventually':
-      return `eventually ${printExpr(p.expr)} within ${quantity(p.within)}`;
-    case 'LeadsTo':
-      return `${printExpr(p.cause, Level.Or)} implies ${printExpr(p.effect, Level.Implies)} within ${quantity(p.within)}`;
+      return clause(indent, `${head}eventually `, p.expr, ` within ${quantity(p.within)}`);
+    case 'LeadsTo': {
+      // Printed, and so wrapped, as the implication `cause implies effect`.
+      const implication: A.BinaryExpr = { kind: 'Binary', op: 'implies', left: p.cause, right: p.effect, span: p.span };
+      return clause(indent, head, implication, ` within ${quantity(p.within)}`);
+    }
   }
 }
 
-function stageItem(item: A.StageItem): string {
+function stageItem(item: A.StageItem, indent: string): string {
   switch (item.kind) {
     case 'Monitor': {
       const s = item.schedule;
@@ -260,19 +399,27 @@ function stageItem(item: A.StageItem): string {
     }
     case 'Gate': {
       const o = item.otherwise;
-      return `gate ${printExpr(item.condition)} else ${o.kind === 'Defer' ? 'defer' : 'end session'} ${str(o.reason)}`;
+      const otherwise = `else ${o.kind === 'Defer' ? 'defer' : 'end session'} ${str(o.reason)}`;
+      const one = `gate ${printExpr(item.condition)} ${otherwise}`;
+      if (indent.length + one.length <= MAX_WIDTH) return one;
+      // Too long: `else …` goes on a continuation line, and the condition is wrapped only if still too long.
+      return `${clause(indent, 'gate ', item.condition)}\n${indent}${INDENT}${otherwise}`;
     }
   }
 }
 
-function populationItem(item: A.PopulationItem): string {
+function eventsLine(item: A.EventsBlock): string {
+  return `events ${item.events.length === 0 ? '{}' : `{ ${names(item.events)} }`}`;
+}
+
+function populationItem(item: A.PopulationItem, indent: string): string {
   switch (item.kind) {
     case 'Age':
       return `age ${range(item.range)}`;
     case 'Exclude':
       return `exclude ${names(item.flags)}`;
     case 'ExcludeWhen':
-      return `exclude when ${printExpr(item.condition)}`;
+      return clause(indent, 'exclude when ', item.condition);
     case 'Caution':
       return `caution ${names(item.flags)}`;
   }
@@ -314,8 +461,6 @@ function pad(texts: readonly string[]): (s: string) => string {
 
 // ── Layout with comments ─────────────────────────────────────────────────
 
-const INDENT = '  ';
-
 /** A comment as printed: verbatim, except that a `//` comment loses trailing blanks. */
 function commentText(c: Comment): string {
   return c.block ? c.text : c.text.trimEnd();
@@ -342,6 +487,8 @@ class Printer {
 
   protocol(p: A.Protocol): string {
     this.flushBefore(p.span.start, '');
+    // Comments before the protocol are the file's header: a blank line sets them apart.
+    if (this.lines.length > 0) this.lines.push('');
     this.line('', `protocol ${str(p.title)} {`, p.span.start, p.title.span.end, HEADER_GAP);
     this.list(p.items, true, (item) => this.protocolItem(item, INDENT));
     this.close(p.span, '');
@@ -395,6 +542,11 @@ class Printer {
     const brace = span.end - 1;
     this.flushBefore(brace, indent + INDENT);
     this.line(indent, '}', brace, span.end);
+  }
+
+  /** `events { a, b }` is printed on one line when it fits and holds no comment. */
+  private eventsOnOneLine(item: A.EventsBlock, indent: string): boolean {
+    return !this.hasCommentIn(item.span) && indent.length + eventsLine(item).length <= MAX_WIDTH;
   }
 
   private hasCommentIn(span: A.ProtocolItem['span']): boolean {
@@ -451,7 +603,7 @@ class Printer {
       case 'Assert':
         return true;
       case 'Events':
-        return !this.hasCommentIn(it.span);
+        return this.eventsOnOneLine(it, INDENT);
       case 'Population':
       case 'Roles':
       case 'Measures':
@@ -488,7 +640,7 @@ class Printer {
         return this.line(indent, item.size ? `setting group ${range(item.size)}` : 'setting individual', at, item.span.end);
       case 'Population':
         return this.block(indent, 'population', item.span, at + 'population'.length, item.items, (i) =>
-          this.line(indent + INDENT, populationItem(i), i.span.start, i.span.end),
+          this.line(indent + INDENT, populationItem(i, indent + INDENT), i.span.start, i.span.end),
         );
       case 'Roles': {
         const name = pad(item.roles.map((r) => r.name.text));
@@ -507,10 +659,7 @@ class Printer {
         );
       }
       case 'Events': {
-        if (!this.hasCommentIn(item.span)) {
-          const body = item.events.length === 0 ? '{}' : `{ ${names(item.events)} }`;
-          return this.line(indent, `events ${body}`, at, item.span.end);
-        }
+        if (this.eventsOnOneLine(item, indent)) return this.line(indent, eventsLine(item), at, item.span.end);
         const last = item.events[item.events.length - 1];
         return this.block(indent, 'events', item.span, at + 'events'.length, item.events, (e) =>
           this.line(indent + INDENT, e === last ? e.text : `${e.text},`, e.span.start, e.span.end),
@@ -546,21 +695,21 @@ class Printer {
         );
       case 'Stage':
         return this.block(indent, stageHeader(item), item.span, item.duration?.span.end ?? item.name.span.end, item.items, (i) =>
-          this.line(inner, stageItem(i), i.span.start, i.span.end),
+          this.line(inner, stageItem(i, inner), i.span.start, i.span.end),
         );
       case 'Discharge':
-        return this.line(indent, `discharge when ${printExpr(item.condition)}`, item.span.start, item.span.end);
+        return this.line(indent, clause(indent, 'discharge when ', item.condition), item.span.start, item.span.end);
       case 'Rule': {
         this.line(indent, `rule ${item.name.text} {`, item.span.start, item.name.span.end, HEADER_GAP);
-        this.line(inner, `when ${printExpr(item.when)}`, item.when.span.start, item.when.span.end);
+        this.line(inner, clause(inner, 'when ', item.when), item.when.span.start, item.when.span.end);
         const first = item.actions[0];
         const last = item.actions[item.actions.length - 1];
-        if (first && last) this.line(inner, `then ${item.actions.map(action).join(', ')}`, first.span.start, last.span.end);
-        if (item.resume) this.line(inner, `resume when ${printExpr(item.resume)}`, item.resume.span.start, item.resume.span.end);
+        if (first && last) this.line(inner, actions(inner, item.actions), first.span.start, last.span.end);
+        if (item.resume) this.line(inner, clause(inner, 'resume when ', item.resume), item.resume.span.start, item.resume.span.end);
         return this.close(item.span, indent);
       }
       case 'Assert':
-        return this.line(indent, `assert ${item.name.text} ${property(item.property)}`, item.span.start, item.span.end);
+        return this.line(indent, assertion(indent, item.name.text, item.property), item.span.start, item.span.end);
     }
   }
 }
