@@ -39,6 +39,11 @@ export default defineConfig({
       },
       {
         extends: true,
+        root: dir('./packages/simulator/'),
+        test: { name: 'simulator', include: ['test/**/*.test.{ts,tsx}'] },
+      },
+      {
+        extends: true,
         root: dir('./packages/cli/'),
         test: { name: 'cli', include: ['test/**/*.test.{ts,tsx}'] },
       },

@@ -1,0 +1,2 @@
+export * from './trace.js';
+export type * from './model.js';

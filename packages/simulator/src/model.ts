@@ -1,0 +1,67 @@
+/**
+ * The contract between participant models and the driver. A model (the
+ * calibrated one, the adversarial one, or a scripted one in tests) produces a
+ * `Scenario`: who takes part, how their true physiology evolves (responding
+ * to what the protocol actually delivers), which discrete events happen when,
+ * and when staff are called away. The driver turns a scenario into a trace by
+ * running the protocol's machine; it knows nothing about where the scenario
+ * came from.
+ */
+import type { TraceParticipant } from './trace.js';
+
+/** A deterministic pseudo-random source (never Math.random): same seed, same stream. */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** A new independent stream derived from this one and `label` (stable across runs). */
+  fork(label: string): Rng;
+}
+
+/** What the protocol has delivered so far, as the driver saw it from the machine's emitted events. */
+export interface Exposure {
+  /** Doses by drug: each bolus or infusion segment with its start, end (minutes) and amount, in the drug's tracking unit. */
+  readonly doses: readonly {
+    readonly drug: string;
+    readonly route: 'iv' | 'im' | 'sublingual' | 'intranasal' | 'oral';
+    readonly start: number;
+    /** Equal to `start` for a bolus (`once`, `give`). */
+    readonly end: number;
+    /** Amount delivered in this segment (mg or mg/kg, the drug's tracking unit). */
+    readonly amount: number;
+    readonly unit: 'mg' | 'mg/kg';
+  }[];
+}
+
+/** One participant's physiology for one session. */
+export interface Physiology {
+  /**
+   * True values of every declared measure at session minute `t`, given what
+   * was delivered up to `t`. Deterministic: the same arguments give the same
+   * values (noise is part of the sampled parameters, not drawn here).
+   */
+  truth(t: number, exposure: Exposure): Readonly<Record<string, number>>;
+  /**
+   * A measurement of `measure` taken at `t` whose true value is `value`:
+   * the reading the monitor shows (measurement noise), drawn from `rng`.
+   * Must stay inside the measure's declared range only if the truth does:
+   * the model never clamps silently.
+   */
+  measure(measure: string, value: number, t: number, rng: Rng): number;
+}
+
+export interface ScenarioParticipant {
+  readonly profile: TraceParticipant;
+  readonly physiology: Physiology;
+  /** Discrete observations (declared event names) and when they happen, in session minutes. */
+  readonly events: readonly { readonly t: number; readonly name: string }[];
+}
+
+export interface Scenario {
+  readonly participants: readonly ScenarioParticipant[];
+  /** Staff leaving and arriving, in session minutes. */
+  readonly staff: readonly { readonly t: number; readonly action: 'arrive' | 'leave'; readonly role: string }[];
+  /** Staff on duty at the start, by role. */
+  readonly staffAtStart: Readonly<Record<string, number>>;
+  /** Model parameters to record in the trace header (named, documented). */
+  readonly parameters: Readonly<Record<string, number | string | boolean>>;
+}
