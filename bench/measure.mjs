@@ -12,8 +12,7 @@ export function measure(fn, { warmup = 2, runs = 7 } = {}) {
   return times[Math.floor(times.length / 2)];
 }
 
-export function printTable({ title, rows }) {
-  const header = ['', 'throughput', 'ratio to baseline'];
+export function printTable({ title, rows, header = ['', 'throughput', 'ratio to baseline'] }) {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => String(r[i]).length)));
   console.log(`\n${title}`);

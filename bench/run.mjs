@@ -4,9 +4,10 @@
 import { benchLanguage } from './language.mjs';
 import { printTable } from './measure.mjs';
 import { benchRuntime } from './runtime.mjs';
+import { benchStartup } from './startup.mjs';
 
 const only = process.argv[2];
-const benches = { language: benchLanguage, runtime: benchRuntime };
+const benches = { language: benchLanguage, runtime: benchRuntime, startup: benchStartup };
 console.log(`kapspec benchmarks (node ${process.version})`);
 for (const [name, bench] of Object.entries(benches)) {
   if (only && only !== name) continue;

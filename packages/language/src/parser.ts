@@ -7,9 +7,20 @@ import { CstParser, type CstNode, type IToken } from 'chevrotain';
 import * as T from './lexer.js';
 import { errorMessageProvider } from './messages.js';
 
+export interface KapParserOptions {
+  /**
+   * Run chevrotain's grammar validations (ambiguities, left recursion) while
+   * building the parser. They cost start-up time on every run and can only
+   * fail if the grammar itself is wrong, so they are off by default and a
+   * test builds one validated parser.
+   */
+  readonly validate?: boolean;
+}
+
 export class KapParser extends CstParser {
-  constructor() {
+  constructor(options: KapParserOptions = {}) {
     super(T.allTokens, {
+      skipValidations: options.validate !== true,
       recoveryEnabled: true,
       nodeLocationTracking: 'onlyOffset',
       errorMessageProvider,

@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { analyze, LineIndex, parse, type Diagnostic, type Rule, type Session } from '../src/index.js';
+import { KapParser } from '../src/parser.js';
+import { allTokens } from '../src/lexer.js';
+import { Lexer } from 'chevrotain';
 
 const spec = (name: string): string =>
   readFileSync(new URL(`./fixtures/spec/${name}`, import.meta.url), 'utf8');
@@ -8,6 +11,17 @@ const spec = (name: string): string =>
 function lineOf(text: string, d: Diagnostic): number {
   return new LineIndex(text).position(d.span.start).line;
 }
+
+describe('parse: the grammar', () => {
+  it('passes chevrotain\'s grammar validations (skipped at run time for start-up speed)', () => {
+    expect(() => new KapParser({ validate: true })).not.toThrow();
+  });
+
+  it('passes chevrotain\'s lexer validations (skipped at run time for start-up speed)', () => {
+    const lexer = new Lexer(allTokens, { positionTracking: 'onlyOffset', ensureOptimizations: false });
+    expect(lexer.lexerDefinitionErrors).toEqual([]);
+  });
+});
 
 describe('parse: the LANGUAGE.md examples', () => {
   it.each(['individual-iv.kap', 'group-im.kap'])('%s parses without diagnostics', (name) => {
