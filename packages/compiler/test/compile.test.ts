@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compile, toDot, toMermaid, toXStateJson } from '../src/index.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const examples = readdirSync(join(root, 'examples'))
+const examples = (readdirSync(join(root, 'examples'), { recursive: true }) as string[])
   .filter((f) => f.endsWith('.kap'))
   .sort();
 const read = (rel: string): string => readFileSync(join(root, rel), 'utf8');

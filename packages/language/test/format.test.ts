@@ -328,7 +328,7 @@ describe('format: line wrapping', () => {
 });
 
 describe('format: the examples', () => {
-  const files = readdirSync(examplesDir).filter((f) => f.endsWith('.kap'));
+  const files = (readdirSync(examplesDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.kap')).sort();
   it('has examples', () => expect(files.length).toBeGreaterThan(0));
   it.each(files)('examples/%s is already canonical', (file) => {
     const text = readFileSync(examplesDir + file, 'utf8');
