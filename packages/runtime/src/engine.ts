@@ -38,6 +38,12 @@ interface StageRun {
   gates: ('pending' | 'passed')[];
   /** Next due time of each monitor line (wall minutes), null when done. */
   monitorNext: (number | null)[];
+  /**
+   * Group sessions only: this participant has done the (non-last) stage —
+   * its duration passed or a rule stopped it — and waits for the group to
+   * move on together (lock-step).
+   */
+  ready?: boolean;
 }
 
 interface Infusion {
@@ -51,13 +57,16 @@ interface Infusion {
   frozen: number | null;
 }
 
-interface Busy {
+export interface Busy {
   role: string;
   until: number;
   rule: string;
+  /** Group sessions: the participant attended. */
+  participant?: string;
 }
-interface PendingAttend {
+export interface PendingAttend {
   role: string;
+  participant?: string;
   deadline: number;
   minutes: number | null;
   within: number | null;
@@ -73,16 +82,34 @@ export interface Violation {
   readonly stage: string;
   readonly at: number;
   readonly rule?: string;
+  /** Group sessions: the participant whose rule asked for the person. */
+  readonly participant?: string;
   readonly span: SourceSpan;
 }
 
-export interface SessionContext {
+/**
+ * The staff pool and staffing-line state. An individual session holds it in
+ * its own context; a group session holds one for the whole group and lends
+ * it to each participant's slice while that slice is processed (group.ts).
+ */
+export interface StaffState {
+  /** Session minutes of the last processed instant. */
+  t: number;
+  stageIndex: number;
+  present: Record<string, number>;
+  busy: Busy[];
+  pending: PendingAttend[];
+  lineOk: boolean[];
+  violations: Violation[];
+}
+
+export interface SessionContext extends StaffState {
   session: string;
   /** Clock reading (ms) at session start. */
   origin: number;
-  /** Session minutes of the last processed instant. */
-  t: number;
   participant: ParticipantProfile | null;
+  /** Group sessions: this participant's id (stamped on busy/pending entries and violations). */
+  who?: string;
   outcome: SessionOutput | null;
   stageIndex: number;
   stage: StageRun;
@@ -97,11 +124,6 @@ export interface SessionContext {
   ruleWas: Record<string, boolean>;
   /** `for` nodes: since when the inner condition has held. */
   since: Record<string, number>;
-  present: Record<string, number>;
-  busy: Busy[];
-  pending: PendingAttend[];
-  lineOk: boolean[];
-  violations: Violation[];
 }
 
 export interface StartOptions {
@@ -122,6 +144,8 @@ export interface Plan {
   readonly eventRules: ReadonlySet<string>;
   readonly thresholds: readonly number[];
   readonly dosing: boolean;
+  /** A group session: stage changes and the staff pool are the group's (group.ts). */
+  readonly group: boolean;
 }
 
 export function plan(ir: IR, session: Session): Plan {
@@ -139,6 +163,7 @@ export function plan(ir: IR, session: Session): Plan {
     eventRules: new Set(session.rules.filter((r) => mentionsEvent(r.when)).map((r) => r.id)),
     thresholds: [...th].sort((a, b) => a - b),
     dosing: session.stages.some((s) => s.administer.length > 0),
+    group: ir.setting.mode === 'group',
   };
 }
 
@@ -230,8 +255,10 @@ export function nextDeadline(p: Plan, c: SessionContext): number | null {
   };
   consider(stageDue(p, c));
   for (const n of c.stage.monitorNext) consider(n);
-  for (const b of c.busy) consider(b.until);
-  for (const q of c.pending) consider(q.deadline);
+  if (!p.group) {
+    for (const b of c.busy) consider(b.until);
+    for (const q of c.pending) consider(q.deadline);
+  }
   for (const [k, s] of Object.entries(c.since)) consider(s + forMinutes(k));
   consider(p.thresholds.find((x) => x > c.t + EPS));
   return best;
@@ -239,16 +266,29 @@ export function nextDeadline(p: Plan, c: SessionContext): number | null {
 
 // ── Time steps ───────────────────────────────────────────────────────────
 
-function tick(p: Plan, c: SessionContext, d: number, out: Out): void {
-  c.t = d;
-  // Staff: releases first, then expired waits.
+/** Staff at instant `d`: releases first, then waits that can be served, then expired waits. */
+export function staffTick(p: Plan, c: StaffState, d: number, out: Out): void {
   const released = c.busy.filter((b) => b.until <= d + EPS);
   if (released.length) c.busy = c.busy.filter((b) => b.until > d + EPS);
   assignPending(p, c, out);
   for (const q of c.pending.filter((x) => x.deadline <= d + EPS)) {
     c.pending.splice(c.pending.indexOf(q), 1);
-    violate(p, c, out, { kind: 'attend', role: q.role, required: 1, actual: free(p, c, q.role), rule: q.rule, span: q.span });
+    violate(p, c, out, {
+      kind: 'attend',
+      role: q.role,
+      required: 1,
+      actual: free(p, c, q.role),
+      rule: q.rule,
+      ...(q.participant !== undefined ? { participant: q.participant } : {}),
+      span: q.span,
+    });
   }
+}
+
+/** One participant's (or the individual session's) step at instant `d`. In a group, staff are ticked by the group first. */
+export function tick(p: Plan, c: SessionContext, d: number, out: Out): void {
+  c.t = d;
+  if (!p.group) staffTick(p, c, d, out);
   // Monitoring requests due now (an `every` line does not fire at the very end of its stage).
   const stage = currentStage(p, c);
   const due = stageDue(p, c);
@@ -269,14 +309,14 @@ function tick(p: Plan, c: SessionContext, d: number, out: Out): void {
 }
 
 /** Runs rules, resumes, gates, stage ends and discharge until nothing changes at this instant. */
-function settle(p: Plan, c: SessionContext, out: Out, eventNow?: string): void {
+export function settle(p: Plan, c: SessionContext, out: Out, eventNow?: string): void {
   for (let round = 0; round < 50 && !c.outcome; round++) {
     const before = c.stageIndex;
     evaluateAll(p, c, out, round === 0 ? eventNow : undefined);
     if (c.outcome) break;
     checkStageEnd(p, c, out);
     if (c.outcome) break;
-    checkStaffing(p, c, out);
+    if (!p.group) checkStaffing(p, c, out, 1);
     if (c.stageIndex === before) break;
   }
 }
@@ -357,10 +397,12 @@ function checkStageEnd(p: Plan, c: SessionContext, out: Out): void {
     }
     return;
   }
+  if (c.stage.ready) return;
   const target = dur.exact ?? dur.atLeast ?? dur.atMost;
   if (target === undefined || active < target - EPS) return;
   if (!resolveGatesAtEnd(p, c)) return;
-  moveOn(p, c, out);
+  if (p.group) c.stage.ready = true;
+  else moveOn(p, c, out);
 }
 
 /** A gate still pending when its stage ends is decided with what is known; unknown fails it. */
@@ -388,8 +430,11 @@ function emptyStage(t: number): StageRun {
   return { enteredAt: t, active: 0, resumedAt: t, pausers: [], minReached: false, gates: [], monitorNext: [] };
 }
 
-const currentStage = (p: Plan, c: SessionContext): Stage => p.session.stages[c.stageIndex]!;
+const currentStage = (p: Plan, c: { stageIndex: number }): Stage => p.session.stages[c.stageIndex]!;
 const isLast = (p: Plan, c: SessionContext) => c.stageIndex === p.session.stages.length - 1;
+
+/** The participant holds the running stage paused (a rule paused it and has not let go). */
+export const isPaused = (c: SessionContext): boolean => c.stage.resumedAt === null && c.stage.pausers.length > 0;
 
 function activeMinutes(c: SessionContext): number {
   return c.stage.active + (c.stage.resumedAt === null ? 0 : c.t - c.stage.resumedAt);
@@ -397,7 +442,7 @@ function activeMinutes(c: SessionContext): number {
 
 /** Wall minute at which the running stage reaches its next duration mark. */
 function stageDue(p: Plan, c: SessionContext): number | null {
-  if (c.stage.resumedAt === null) return null;
+  if (c.stage.resumedAt === null || c.stage.ready) return null;
   const dur = currentStage(p, c).duration;
   let target: number | undefined;
   if (isLast(p, c)) target = !c.stage.minReached ? (dur.exact ?? dur.atLeast ?? 0) : dur.atMost;
@@ -406,8 +451,20 @@ function stageDue(p: Plan, c: SessionContext): number | null {
   return c.stage.resumedAt + (target - c.stage.active);
 }
 
-function enterStage(p: Plan, c: SessionContext, index: number, out: Out): void {
+export function enterStage(p: Plan, c: SessionContext, index: number, out: Out): void {
   let i = index;
+  if (p.group && i < p.session.stages.length - 1 && c.stopped.includes(p.session.stages[i]!.name)) {
+    // Lock-step: a participant whose rule stopped a later stage is in it with
+    // the group, but does nothing there (no dose, no monitoring) and is ready at once.
+    const s = p.session.stages[i]!;
+    c.stageIndex = i;
+    c.stage = emptyStage(c.t);
+    c.stage.gates = s.gates.map(() => 'passed');
+    c.stage.resumedAt = null;
+    c.stage.ready = true;
+    out.push({ type: 'stage', stage: s.name, phase: 'skip', span: s.span, at: c.t });
+    return;
+  }
   while (i < p.session.stages.length && c.stopped.includes(p.session.stages[i]!.name)) {
     const s = p.session.stages[i]!;
     out.push({ type: 'stage', stage: s.name, phase: 'skip', span: s.span, at: c.t });
@@ -451,6 +508,17 @@ function enterStage(p: Plan, c: SessionContext, index: number, out: Out): void {
 function exitStage(p: Plan, c: SessionContext, out: Out, rule?: Rule): void {
   const s = currentStage(p, c);
   const active = activeMinutes(c);
+  stopDelivery(p, c, out, rule);
+  if (c.stage.resumedAt !== null) c.stage.active = active;
+  c.stage.resumedAt = null;
+  c.stage.monitorNext = [];
+  out.push({ type: 'stage', stage: s.name, phase: 'exit', span: s.span, at: c.t, ...(rule ? { rule: rule.id } : {}) });
+}
+
+/** Freezes the running stage's infusions; one not yet complete is reported stopped. */
+function stopDelivery(p: Plan, c: SessionContext, out: Out, rule?: Rule): void {
+  const s = currentStage(p, c);
+  const active = activeMinutes(c);
   for (const inf of c.infusions) {
     if (inf.stage !== c.stageIndex || inf.frozen !== null) continue;
     const delivered = infusionDelivered(inf, active);
@@ -461,13 +529,9 @@ function exitStage(p: Plan, c: SessionContext, out: Out, rule?: Rule): void {
       out.push(administerOut(p, c, a, 'stop', delivered, rule));
     }
   }
-  if (c.stage.resumedAt !== null) c.stage.active = active;
-  c.stage.resumedAt = null;
-  c.stage.monitorNext = [];
-  out.push({ type: 'stage', stage: s.name, phase: 'exit', span: s.span, at: c.t, ...(rule ? { rule: rule.id } : {}) });
 }
 
-function moveOn(p: Plan, c: SessionContext, out: Out, rule?: Rule): void {
+export function moveOn(p: Plan, c: SessionContext, out: Out, rule?: Rule): void {
   exitStage(p, c, out, rule);
   enterStage(p, c, c.stageIndex + 1, out);
 }
@@ -507,6 +571,18 @@ function stopStage(p: Plan, c: SessionContext, name: string, rule: Rule, out: Ou
     if (isLast(p, c)) {
       exitStage(p, c, out, rule);
       enterStage(p, c, p.session.stages.length, out);
+    } else if (p.group) {
+      // Lock-step: this participant's part of the stage ends (delivery stops,
+      // monitoring goes on); the group moves on together when everyone is ready.
+      if (c.stage.ready) return;
+      stopDelivery(p, c, out, rule);
+      if (c.stage.resumedAt !== null) c.stage.active = activeMinutes(c);
+      c.stage.resumedAt = null;
+      c.stage.pausers = [];
+      c.stage.gates = c.stage.gates.map(() => 'passed');
+      c.stage.ready = true;
+      const s = currentStage(p, c);
+      out.push({ type: 'stage', stage: s.name, phase: 'stop', rule: rule.id, span: rule.span, at: c.t });
     } else moveOn(p, c, out, rule);
   } else if (idx > c.stageIndex && !c.stopped.includes(name)) {
     c.stopped.push(name);
@@ -565,19 +641,21 @@ function act(p: Plan, c: SessionContext, r: Rule, a: Action, out: Out, stops: { 
       const minutes = a.minutes ?? null;
       const within = a.within ?? null;
       if (free(p, c, a.role) > 0) {
-        if (minutes !== null && minutes > 0) c.busy.push({ role: a.role, until: c.t + minutes, rule: r.id });
+        if (minutes !== null && minutes > 0) c.busy.push({ role: a.role, until: c.t + minutes, rule: r.id, ...who(c) });
         out.push({ type: 'attend', role: a.role, status: 'assigned', ...(minutes !== null ? { minutes } : {}), ...(within !== null ? { within } : {}), ...by });
       } else if (within !== null && within > 0) {
-        c.pending.push({ role: a.role, deadline: c.t + within, minutes, within, rule: r.id, span: a.span });
+        c.pending.push({ role: a.role, ...who(c), deadline: c.t + within, minutes, within, rule: r.id, span: a.span });
         out.push({ type: 'attend', role: a.role, status: 'waiting', ...(minutes !== null ? { minutes } : {}), within, ...by });
       } else {
         out.push({ type: 'attend', role: a.role, status: 'waiting', ...(minutes !== null ? { minutes } : {}), ...by });
-        violate(p, c, out, { kind: 'attend', role: a.role, required: 1, actual: 0, rule: r.id, span: a.span });
+        violate(p, c, out, { kind: 'attend', role: a.role, required: 1, actual: 0, rule: r.id, ...who(c), span: a.span });
       }
       return;
     }
   }
 }
+
+const who = (c: SessionContext): { participant?: string } => (c.who !== undefined ? { participant: c.who } : {});
 
 function finish(c: SessionContext, o: SessionOutput): void {
   if (!c.outcome) c.outcome = o;
@@ -647,15 +725,11 @@ export function doseDelivered(p: Plan, c: SessionContext, drug: string): number 
 
 // ── Staff ────────────────────────────────────────────────────────────────
 
-function participants(p: Plan): number {
-  return p.ir.setting.mode === 'group' ? p.ir.setting.min : 1;
-}
-
-function free(_p: Plan, c: SessionContext, role: string): number {
+function free(_p: Plan, c: StaffState, role: string): number {
   return Math.max(0, (c.present[role] ?? 0) - c.busy.filter((b) => b.role === role).length);
 }
 
-function trimBusy(c: SessionContext, role: string): void {
+export function trimBusy(c: StaffState, role: string): void {
   // Someone attending who leaves stops attending: keep busy <= present.
   let over = c.busy.filter((b) => b.role === role).length - (c.present[role] ?? 0);
   for (let i = c.busy.length - 1; i >= 0 && over > 0; i--) {
@@ -666,13 +740,15 @@ function trimBusy(c: SessionContext, role: string): void {
   }
 }
 
-function assignPending(p: Plan, c: SessionContext, out: Out): void {
+export function assignPending(p: Plan, c: StaffState, out: Out): void {
   for (const q of [...c.pending]) {
     if (free(p, c, q.role) <= 0) continue;
     c.pending.splice(c.pending.indexOf(q), 1);
-    if (q.minutes !== null && q.minutes > 0) c.busy.push({ role: q.role, until: c.t + q.minutes, rule: q.rule });
+    const pt = q.participant !== undefined ? { participant: q.participant } : {};
+    if (q.minutes !== null && q.minutes > 0) c.busy.push({ role: q.role, until: c.t + q.minutes, rule: q.rule, ...pt });
     out.push({
       type: 'attend',
+      ...pt,
       role: q.role,
       status: 'assigned',
       ...(q.minutes !== null ? { minutes: q.minutes } : {}),
@@ -689,18 +765,22 @@ function assignPending(p: Plan, c: SessionContext, out: Out): void {
  * session counts the free pool (LANGUAGE.md §7). A violation is emitted when
  * a line stops holding, and recorded.
  */
-function checkStaffing(p: Plan, c: SessionContext, out: Out): void {
-  if (c.outcome) return;
+export function checkStaffing(p: Plan, c: StaffState, out: Out, participants: number, lineLow?: (number | null)[]): void {
   const stage = currentStage(p, c).name;
   p.session.staffing.forEach((l, i) => {
     const applies = l.during.length === 0 || l.during.includes(stage);
-    const required = l.count * (l.perParticipants ? Math.ceil(participants(p) / l.perParticipants) : 1);
-    const actual = p.ir.setting.mode === 'group' ? free(p, c, l.role) : (c.present[l.role] ?? 0);
+    const required = l.count * (l.perParticipants ? Math.ceil(participants / l.perParticipants) : 1);
+    const actual = p.group ? free(p, c, l.role) : (c.present[l.role] ?? 0);
     const ok = !applies || compare(actual, l.op, required);
-    if (c.lineOk[i] && !ok) {
+    // Group sessions (`lineLow` given): a line that is already violated is
+    // reported again each time the free pool shrinks further, so that every
+    // person taken while the group is short shows in the trace.
+    const worse = !ok && lineLow !== undefined && lineLow[i] !== null && lineLow[i] !== undefined && actual < lineLow[i]!;
+    if ((c.lineOk[i] && !ok) || worse) {
       violate(p, c, out, { kind: 'line', role: l.role, op: l.op, required, actual, span: l.span });
     }
     c.lineOk[i] = ok;
+    if (lineLow) lineLow[i] = ok ? null : Math.min(actual, lineLow[i] ?? actual);
   });
 }
 
@@ -723,9 +803,9 @@ function compare(a: number, op: string, b: number): boolean {
 
 function violate(
   p: Plan,
-  c: SessionContext,
+  c: StaffState,
   out: Out,
-  v: { kind: 'line' | 'attend'; role: string; op?: CompareOp; required: number; actual: number; rule?: string; span: SourceSpan },
+  v: { kind: 'line' | 'attend'; role: string; op?: CompareOp; required: number; actual: number; rule?: string; participant?: string; span: SourceSpan },
 ): void {
   const stage = currentStage(p, c).name;
   const { op, ...rest } = v;
@@ -791,18 +871,47 @@ function makeEnv(p: Plan, c: SessionContext, eventNow?: string): EvalEnv {
 // ── Population ───────────────────────────────────────────────────────────
 
 function exclusion(p: Plan, c: SessionContext): { reason: string; span: SourceSpan } | null {
-  const pop = p.ir.population;
-  const who = c.participant;
-  if (!pop || !who || !p.dosing) return null;
+  if (!c.participant || !p.dosing) return null;
+  return populationExclusion(p.ir, c.participant, makeEnv(p, c));
+}
+
+/**
+ * The first `population` line that excludes this participant profile, or
+ * null: age outside the range, an `exclude` flag, an `exclude when`
+ * condition (evaluated with `env`; by default on the profile alone:
+ * `baseline` reads the profile's baselines, anything unknown is unknown and
+ * does not exclude).
+ */
+export function populationExclusion(ir: IR, who: ParticipantProfile, env?: EvalEnv): { reason: string; span: SourceSpan } | null {
+  const pop = ir.population;
+  if (!pop) return null;
   if (pop.age && who.age !== undefined && (who.age < pop.age.min || who.age > pop.age.max)) {
     return { reason: `participant excluded: age ${who.age} is outside ${pop.age.min}..${pop.age.max}`, span: pop.age.span };
   }
   for (const f of pop.exclude) {
     if (who.flags?.includes(f.flag)) return { reason: `participant excluded: ${f.flag}`, span: f.span };
   }
-  const env = makeEnv(p, c);
+  const e = env ?? profileEnv(who);
   for (const w of pop.excludeWhen) {
-    if (evaluate(w.expr, env, 'x') === true) return { reason: 'participant excluded by a population condition', span: w.span };
+    if (evaluate(w.expr, e, 'x') === true) return { reason: 'participant excluded by a population condition', span: w.span };
   }
   return null;
+}
+
+function profileEnv(who: ParticipantProfile): EvalEnv {
+  return {
+    measure: () => null,
+    baseline: (n) => who.baseline?.[n] ?? null,
+    caution: (f) => who.flags?.includes(f) ?? false,
+    eventNow: () => false,
+    inStage: () => false,
+    paused: () => false,
+    outcome: () => false,
+    elapsed: () => 0,
+    present: () => 0,
+    free: () => 0,
+    dose: () => 0,
+    count: () => 0,
+    sustained: () => false,
+  };
 }

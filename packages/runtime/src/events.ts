@@ -96,7 +96,8 @@ export interface EscalateOut extends OutBase, ByRule {
 export interface StageOut extends OutBase {
   readonly type: 'stage';
   readonly stage: string;
-  readonly phase: 'enter' | 'exit' | 'pause' | 'resume' | 'skip';
+  /** `stop` (group sessions): a rule ended this participant's part of the stage early; the group moves on together. */
+  readonly phase: 'enter' | 'exit' | 'pause' | 'resume' | 'skip' | 'stop';
   readonly rule?: string;
   readonly span: SourceSpan;
 }
@@ -147,6 +148,19 @@ export interface SessionOutput {
   readonly at: number;
 }
 
+/**
+ * The output of a group session: each participant's own outcome (by id, in
+ * the order given), and a summary outcome for the group: `discharged` when
+ * every participant was discharged, else the most serious outcome any
+ * participant had (escalated > ended > deferred), with that participant's
+ * reason, rule and span. `at` is when the last participant left.
+ */
+export interface GroupOutput extends SessionOutput {
+  readonly participants: Readonly<Record<string, SessionOutput>>;
+  /** The participant whose outcome the summary names (absent when all were discharged). */
+  readonly participant?: string;
+}
+
 // ── Validation ───────────────────────────────────────────────────────────
 
 export type InputErrorCode =
@@ -159,6 +173,9 @@ export type InputErrorCode =
   | 'unknown-role'
   | 'no-one-to-leave'
   | 'unexpected-participant'
+  | 'missing-participant'
+  | 'unknown-participant'
+  | 'participant-left'
   | 'session-over';
 
 export interface InputError {
@@ -169,6 +186,31 @@ export interface InputError {
 export type EventCheck = { readonly ok: true } | { readonly ok: false; readonly error: InputError };
 
 const OK: EventCheck = { ok: true };
+
+/**
+ * Group sessions: `measure` and `event` name the participant they are about;
+ * staff events are about the shared pool and name none. With `participants`
+ * (the session's ids), the id must be one of them.
+ */
+function checkParticipant(e: Record<string, unknown>, participants: readonly string[] | undefined): EventCheck | null {
+  const about = e.type === 'measure' || e.type === 'event';
+  if (!about) {
+    if (e.participant !== undefined && (e.type === 'staff.arrive' || e.type === 'staff.leave')) {
+      return bad('unexpected-participant', `a "${e.type}" event is about the shared staff pool: it carries no "participant"`);
+    }
+    return null;
+  }
+  if (e.participant === undefined) {
+    return bad('missing-participant', `this is a group session: a "${e.type}" event needs "participant", the id of the participant it is about`);
+  }
+  if (typeof e.participant !== 'string') {
+    return bad('malformed', `"participant" must be a participant id (a string), got ${JSON.stringify(e.participant) ?? String(e.participant)}`);
+  }
+  if (participants && !participants.includes(e.participant)) {
+    return bad('unknown-participant', `"${e.participant}" is not a participant of this session (participants: ${participants.join(', ')})`);
+  }
+  return null;
+}
 const bad = (code: InputErrorCode, message: string): EventCheck => ({ ok: false, error: { code, message } });
 
 /**
@@ -177,11 +219,15 @@ const bad = (code: InputErrorCode, message: string): EventCheck => ({ ok: false,
  * machine runs the same check and, on failure, emits `input.rejected` and
  * leaves its state unchanged.
  */
-export function validateEvent(ir: IR, event: unknown): EventCheck {
+export function validateEvent(ir: IR, event: unknown, participants?: readonly string[]): EventCheck {
   if (typeof event !== 'object' || event === null) return bad('malformed', 'an event must be an object with a "type"');
   const e = event as Record<string, unknown>;
   if (e.participant !== undefined && ir.setting.mode === 'individual') {
     return bad('unexpected-participant', 'this is an individual session: events carry no "participant"');
+  }
+  if (ir.setting.mode === 'group') {
+    const bad2 = checkParticipant(e, participants);
+    if (bad2) return bad2;
   }
   switch (e.type) {
     case 'measure': {

@@ -1,8 +1,36 @@
 export * from './ir.js';
 export { loadIR, safeLoadIR, IRError, type IRErrorCode, type SafeLoadResult } from './load.js';
 export { irSchema } from './schema.js';
-export { createProtocolMachine, type ProtocolMachine, type ProtocolMachineOptions } from './machine.js';
+export {
+  createProtocolMachine,
+  SessionOptionsError,
+  type ProtocolMachine,
+  type ProtocolMachineOptions,
+  type GroupProtocolMachine,
+  type GroupMachineOptions,
+  type SessionOptionsErrorCode,
+} from './machine.js';
 export type { ParticipantProfile, SessionContext, Violation } from './engine.js';
+export type { GroupContext, GroupParticipant, Member } from './group.js';
+export { populationExclusion } from './engine.js';
+export {
+  createCourseMachine,
+  courseInitial,
+  courseStart,
+  courseApply,
+  validateCourseEvent,
+  type CourseMachine,
+  type CourseMachineOptions,
+  type CourseContext,
+  type CourseInEvent,
+  type CourseEmitted,
+  type CourseOutput,
+  type HeldSession,
+  type RefusalCode,
+  type SessionRequestEvent,
+  type SessionDoneEvent,
+  type CourseEndEvent,
+} from './course.js';
 export {
   validateEvent,
   type EventCheck,
@@ -25,4 +53,5 @@ export {
   type StaffingViolationOut,
   type InputRejectedOut,
   type SessionOutput,
+  type GroupOutput,
 } from './events.js';
