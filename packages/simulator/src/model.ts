@@ -64,4 +64,9 @@ export interface Scenario {
   readonly staffAtStart: Readonly<Record<string, number>>;
   /** Model parameters to record in the trace header (named, documented). */
   readonly parameters: Readonly<Record<string, number | string | boolean>>;
+  /**
+   * Which model family made this scenario, for the trace header's `model`
+   * (optional; `simulate`'s `model` option overrides it; default `scripted`).
+   */
+  readonly model?: 'calibrated' | 'adversarial' | 'scripted';
 }

@@ -100,8 +100,10 @@ export interface StateRecord {
   /** People present and free (not attending anyone), by role. */
   readonly present: Readonly<Record<string, number>>;
   readonly free: Readonly<Record<string, number>>;
-  /** Dose delivered so far by drug, in its tracking unit. */
+  /** Dose delivered so far by drug, in its tracking unit (a group session: summed over the participants). */
   readonly dose: Readonly<Record<string, number>>;
+  /** Group sessions only: dose delivered so far by participant id, then drug. */
+  readonly doses?: Readonly<Record<string, Readonly<Record<string, number>>>>;
 }
 
 /** The session (or, in a group, one participant) reached an outcome. */

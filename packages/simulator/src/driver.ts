@@ -1,0 +1,698 @@
+/**
+ * The discrete-event driver: runs a protocol's XState machine (the very
+ * machine `@kapspec/runtime` builds) against a `Scenario` on a simulated
+ * clock and records what happened as a `Trace` (trace.ts).
+ *
+ * Time. The actor runs on `EventClock`, XState's `SimulatedClock` extended to
+ * remember the due time of every timer it holds (the runtime arms one timer,
+ * an invoked callback actor, for its next deadline; XState's own delayed
+ * events use the same clock). The driver never guesses: at each step it
+ * takes the earliest of
+ *   - the clock's next due timer (the machine's next deadline, exactly),
+ *   - the next scenario input (staff change, participant event),
+ *   - the next resolution tick (`resolutionMinutes`, default 1: truth samples
+ *     and readings for `monitor … continuously`),
+ *   - the horizon,
+ * and sets the clock to exactly that instant, so no timer is ever jumped
+ * over (TOOLCHAIN gotcha 9) and timers that are re-armed while firing start
+ * from their true due time.
+ *
+ * One instant, in order:
+ *   1. the clock is set to it: machine timers due now fire;
+ *   2. staff changes due now (in scenario order), then participant events due
+ *      now (participants in order, then scenario order);
+ *   3. on a resolution tick: a truth sample per participant, then a reading
+ *      for each continuous monitor not already answered at this instant.
+ * Every input (and every timer firing) is one machine step; after a step the
+ * driver records what the machine emitted (`request` for `measure.request`,
+ * `emit` for everything else, verbatim), the state if it changed, any new
+ * outcome, and then answers the step's measurement requests at the same
+ * instant, each answer being a step of its own (first in, first answered).
+ *
+ * Answers. A request for measures M of participant p is answered with one
+ * `measure` event holding `physiology.measure(m, truth[m], t, rng)` for each
+ * m in M that the model's truth has (a measure the model does not produce is
+ * left out; a request none of whose measures it produces is not answered,
+ * which the trace shows as a request without an observation). Readings are
+ * never clamped: a reading outside the declared range is sent, the machine
+ * rejects the whole event and the trace records its `input.rejected`.
+ *
+ * Exposure. The driver keeps each participant's `Exposure` from the
+ * machine's emitted `administer` (start/pause/resume/stop, with the dose
+ * delivered so far), `reduce` and `give` events: boluses as zero-length
+ * segments, infusions as linear segments between pauses (the runtime
+ * delivers an infusion linearly in un-paused stage time). `truth(t, exposure)`
+ * receives only what was delivered up to t (a running infusion's segment is
+ * cut at t).
+ */
+import { createActor, SimulatedClock } from 'xstate';
+import {
+  createProtocolMachine,
+  type Dose,
+  type DoseUnit,
+  type GroupContext,
+  type IR,
+  type ProtocolEmitted,
+  type ProtocolInEvent,
+  type Route,
+  type Session,
+  type SessionContext,
+  type SessionOutput,
+} from '@kapspec/runtime';
+import type { Exposure, Rng, Scenario, ScenarioParticipant } from './model.js';
+import { createRng } from './rng.js';
+import { irHash } from './trace-io.js';
+import type { StateRecord, Trace, TraceHeader, TraceRecord } from './trace.js';
+
+/** Truth samples and continuous readings every this many minutes unless `resolutionMinutes` says otherwise. */
+export const DEFAULT_RESOLUTION_MINUTES = 1;
+/** The default horizon is this many times the session's longest possible duration (pauses lengthen a session). */
+export const HORIZON_FACTOR = 2;
+/** The default horizon when some stage of the session has no upper bound on its duration: 24 h. */
+export const UNBOUNDED_HORIZON_MINUTES = 24 * 60;
+/** Safety net: steps at one instant before the driver gives up (a machine re-arming a timer at the same instant forever). */
+export const MAX_STEPS_PER_INSTANT = 10_000;
+
+const MINUTE = 60_000;
+
+export interface SimulateOptions {
+  /** Session name; may be left out when the protocol has one session. */
+  readonly session?: string;
+  readonly scenario: Scenario;
+  /** Seed of the measurement-noise streams (recorded in the header). */
+  readonly seed: number;
+  /** Stop here if the session has not reached an outcome. Default: `defaultHorizonMinutes`. */
+  readonly horizonMinutes?: number;
+  /** Truth samples and continuous readings every this many minutes. Default `DEFAULT_RESOLUTION_MINUTES`. */
+  readonly resolutionMinutes?: number;
+  /**
+   * Which of the scenario's participants take part, in this order (group
+   * sessions process simultaneous things in participant order). Default:
+   * all of them. An individual protocol takes exactly one.
+   */
+  readonly participantIds?: readonly string[];
+  /** The header's `model`. Default: the scenario's `model`, else `scripted`. */
+  readonly model?: TraceHeader['model'];
+}
+
+/** A scenario or option that cannot be simulated (named problem; never a silent fix). */
+export class SimulationError extends Error {
+  override readonly name = 'SimulationError';
+}
+
+/** The session's longest possible duration in un-paused minutes, or null when some stage has no upper bound. */
+export function longestSessionMinutes(session: Session): number | null {
+  let total = 0;
+  for (const s of session.stages) {
+    const d = s.duration.exact ?? s.duration.atMost;
+    if (d === undefined) return null;
+    total += d;
+  }
+  return total;
+}
+
+/** `HORIZON_FACTOR` × the longest possible duration, or `UNBOUNDED_HORIZON_MINUTES`. */
+export function defaultHorizonMinutes(session: Session): number {
+  const longest = longestSessionMinutes(session);
+  return longest === null ? UNBOUNDED_HORIZON_MINUTES : HORIZON_FACTOR * longest;
+}
+
+/**
+ * XState's `SimulatedClock`, remembering when each timer it holds is due, so
+ * the driver can advance exactly to the next one.
+ */
+export class EventClock extends SimulatedClock {
+  private readonly pending = new Map<number, { start: number; timeout: number }>();
+
+  override setTimeout(fn: (...args: unknown[]) => void, timeout: number): number {
+    const entry = { start: this.now(), timeout };
+    // `SimulatedClock` deletes a timer before calling it; mirror that.
+    const id: number = super.setTimeout((...args: unknown[]) => {
+      this.pending.delete(id);
+      fn(...args);
+    }, timeout);
+    this.pending.set(id, entry);
+    return id;
+  }
+
+  override clearTimeout(id: number): void {
+    this.pending.delete(id);
+    super.clearTimeout(id);
+  }
+
+  /**
+   * The earliest clock reading at which some timer fires, or null. This is
+   * the smallest T with `T - start >= timeout` (SimulatedClock's own test),
+   * so setting the clock to it fires that timer even when `start + timeout`
+   * rounds below it.
+   */
+  nextDue(): number | null {
+    let best: number | null = null;
+    for (const { start, timeout } of this.pending.values()) {
+      let at = start + Math.max(0, timeout);
+      while (at - start < timeout) at += Math.max(Number.MIN_VALUE, Math.abs(at) * Number.EPSILON);
+      if (best === null || at < best) best = at;
+    }
+    return best;
+  }
+}
+
+// ── Exposure ─────────────────────────────────────────────────────────────
+
+type Segment = Exposure['doses'][number];
+
+interface OpenInfusion {
+  readonly key: string;
+  readonly drug: string;
+  readonly stage: string;
+  readonly route: Route;
+  readonly unit: DoseUnit;
+  target: number;
+  /** Delivered at `since`. */
+  delivered: number;
+  /** Un-paused minutes from `since` to completion. */
+  remaining: number;
+  running: boolean;
+  since: number;
+}
+
+function convert(d: Dose, to: DoseUnit, weightKg: number): number | null {
+  if (d.unit === to) return d.value;
+  if (!(weightKg > 0)) return null;
+  return to === 'mg' ? d.value * weightKg : d.value / weightKg;
+}
+
+class ExposureTracker {
+  private readonly closed: Segment[] = [];
+  private open: OpenInfusion[] = [];
+  /** Closed amounts by drug (bolus + finished segments). */
+  private readonly closedDose = new Map<string, number>();
+
+  constructor(
+    private readonly ir: IR,
+    private readonly session: Session,
+    private readonly weightKg: number,
+  ) {}
+
+  private unitOf(drug: string): DoseUnit {
+    return this.ir.drugs.find((d) => d.name === drug)?.unit ?? 'mg';
+  }
+
+  private push(seg: Segment): void {
+    if (!(seg.amount !== 0)) return;
+    this.closed.push(seg);
+    this.closedDose.set(seg.drug, (this.closedDose.get(seg.drug) ?? 0) + seg.amount);
+  }
+
+  private deliveredAt(inf: OpenInfusion, t: number): number {
+    if (!inf.running) return inf.delivered;
+    const f = inf.remaining <= 0 ? 1 : Math.min(1, Math.max(0, (t - inf.since) / inf.remaining));
+    return inf.delivered + (inf.target - inf.delivered) * f;
+  }
+
+  /** Closes the running part of `inf` at `t`; `delivered` (the runtime's figure, when it gave one) is authoritative. */
+  private checkpoint(inf: OpenInfusion, t: number, delivered?: number): void {
+    const now = delivered ?? this.deliveredAt(inf, t);
+    if (inf.running) {
+      const end = inf.remaining <= 0 ? inf.since : Math.min(t, inf.since + inf.remaining);
+      this.push({ drug: inf.drug, route: inf.route, start: inf.since, end, amount: now - inf.delivered, unit: inf.unit });
+      inf.remaining = Math.max(0, inf.remaining - (t - inf.since));
+    }
+    inf.delivered = now;
+    inf.since = t;
+  }
+
+  onEmitted(e: ProtocolEmitted, t: number): void {
+    switch (e.type) {
+      case 'administer': {
+        const key = `${e.stage}|${e.drug}|${e.span.start}|${e.span.end}`;
+        const unit = this.unitOf(e.drug);
+        if (e.phase === 'start') {
+          if (e.delivery.kind === 'once') {
+            this.push({ drug: e.drug, route: e.route, start: t, end: t, amount: e.delivered, unit });
+          } else {
+            this.open.push({
+              key,
+              drug: e.drug,
+              stage: e.stage,
+              route: e.route,
+              unit,
+              target: convert(e.dose, unit, this.weightKg) ?? 0,
+              delivered: e.delivered,
+              remaining: e.delivery.minutes,
+              running: true,
+              since: t,
+            });
+          }
+          return;
+        }
+        const inf = this.open.find((x) => x.key === key);
+        if (!inf) return;
+        if (e.phase === 'pause') {
+          this.checkpoint(inf, t, e.delivered);
+          inf.running = false;
+        } else if (e.phase === 'resume') {
+          this.checkpoint(inf, t, e.delivered);
+          inf.running = true;
+        } else {
+          this.checkpoint(inf, t, e.delivered);
+          inf.running = false;
+          this.open = this.open.filter((x) => x !== inf);
+        }
+        return;
+      }
+      case 'reduce': {
+        const to = convert(e.to, this.unitOf(e.drug), this.weightKg);
+        if (to === null) return;
+        for (const inf of this.open) {
+          if (inf.drug !== e.drug) continue;
+          this.checkpoint(inf, t);
+          inf.target = Math.max(inf.delivered, to);
+        }
+        return;
+      }
+      case 'give': {
+        const unit = this.unitOf(e.drug);
+        const amount = convert(e.dose, unit, this.weightKg);
+        if (amount === null) return;
+        const route = e.route ?? this.defaultRoute(e.drug);
+        this.push({ drug: e.drug, route, start: t, end: t, amount, unit });
+        return;
+      }
+      case 'stage':
+        if (e.phase === 'exit' || e.phase === 'stop') {
+          // The runtime freezes the stage's infusions; a complete one emits nothing.
+          for (const inf of this.open.filter((x) => x.stage === e.stage)) {
+            this.checkpoint(inf, t);
+            inf.running = false;
+          }
+          this.open = this.open.filter((x) => x.stage !== e.stage);
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * A `give` without a route: the route of the session's `administer` line
+   * for that drug, if there is one, else `oral` (the route a rescue
+   * medication like ondansetron is most often written for; a documented
+   * assumption, only reached when the protocol names no route).
+   */
+  private defaultRoute(drug: string): Route {
+    for (const s of this.session.stages) for (const a of s.administer) if (a.drug === drug) return a.route;
+    return 'oral';
+  }
+
+  /** What was delivered up to `t`. */
+  exposure(t: number): Exposure {
+    if (this.open.length === 0) return { doses: this.closed };
+    const doses = this.closed.slice();
+    for (const inf of this.open) {
+      if (!inf.running) continue;
+      const amount = this.deliveredAt(inf, t) - inf.delivered;
+      if (amount !== 0) doses.push({ drug: inf.drug, route: inf.route, start: inf.since, end: Math.min(t, inf.since + inf.remaining), amount, unit: inf.unit });
+    }
+    return { doses };
+  }
+
+  /** Dose delivered so far by drug. */
+  dose(t: number, into: Record<string, number>): void {
+    for (const [drug, v] of this.closedDose) into[drug] = (into[drug] ?? 0) + v;
+    // Up to each open infusion's `since` is in the closed segments already.
+    for (const inf of this.open) if (inf.running) into[inf.drug] = (into[inf.drug] ?? 0) + this.deliveredAt(inf, t) - inf.delivered;
+  }
+}
+
+// ── The driver ───────────────────────────────────────────────────────────
+
+interface Member {
+  readonly scenario: ScenarioParticipant;
+  readonly id: string;
+  readonly exposure: ExposureTracker;
+  readonly rng: Rng;
+  lastTruthT: number;
+  lastTruth: Readonly<Record<string, number>> | null;
+  done: boolean;
+}
+
+interface Continuous {
+  readonly participant: string | undefined;
+  readonly member: Member;
+  readonly stage: string;
+  readonly measures: readonly string[];
+  lastSent: number;
+}
+
+type Input =
+  | { readonly t: number; readonly kind: 'staff'; readonly action: 'arrive' | 'leave'; readonly role: string }
+  | { readonly t: number; readonly kind: 'event'; readonly member: Member; readonly name: string };
+
+function pickSession(ir: IR, name: string | undefined): Session {
+  if (name === undefined) {
+    if (ir.sessions.length === 1) return ir.sessions[0]!;
+    throw new SimulationError(`the protocol has ${ir.sessions.length} sessions: name one (${ir.sessions.map((s) => s.name).join(', ')})`);
+  }
+  const s = ir.sessions.find((x) => x.name === name);
+  if (!s) throw new SimulationError(`no session "${name}" (sessions: ${ir.sessions.map((x) => x.name).join(', ')})`);
+  return s;
+}
+
+function checkTime(t: unknown, what: string): number {
+  if (typeof t !== 'number' || !Number.isFinite(t) || t < 0) throw new SimulationError(`${what}: time ${String(t)} is not a finite number of minutes >= 0`);
+  return t;
+}
+
+function sameValues(a: Readonly<Record<string, number>>, b: Readonly<Record<string, number>>): boolean {
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) if (!Object.is(a[k], b[k])) return false;
+  return true;
+}
+
+function sameState(a: StateRecord, b: StateRecord): boolean {
+  return (
+    a.stage === b.stage &&
+    a.paused.length === b.paused.length &&
+    a.paused.every((x, i) => x === b.paused[i]) &&
+    sameValues(a.present, b.present) &&
+    sameValues(a.free, b.free) &&
+    sameValues(a.dose, b.dose) &&
+    sameNested(a.doses, b.doses)
+  );
+}
+
+function sameNested(a: StateRecord['doses'], b: StateRecord['doses']): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  return ka.every((k) => b[k] !== undefined && sameValues(a[k]!, b[k]!));
+}
+
+/**
+ * Simulates one session of `ir` against `scenario` and returns its trace.
+ * Deterministic: the same IR, options and scenario give the same trace
+ * (and, through `serializeTrace`, the same bytes).
+ */
+export function simulate(ir: IR, options: SimulateOptions): Trace {
+  const session = pickSession(ir, options.session);
+  const { scenario } = options;
+  const resolution = options.resolutionMinutes ?? DEFAULT_RESOLUTION_MINUTES;
+  if (!(Number.isFinite(resolution) && resolution > 0)) throw new SimulationError(`resolutionMinutes must be a number > 0, got ${String(resolution)}`);
+  const horizon = options.horizonMinutes ?? defaultHorizonMinutes(session);
+  if (!(Number.isFinite(horizon) && horizon >= 0)) throw new SimulationError(`horizonMinutes must be a finite number >= 0, got ${String(horizon)}`);
+  const group = ir.setting.mode === 'group';
+
+  // Participants.
+  let chosen: ScenarioParticipant[];
+  if (options.participantIds) {
+    chosen = options.participantIds.map((id) => {
+      const p = scenario.participants.find((x) => x.profile.id === id);
+      if (!p) throw new SimulationError(`participant "${id}" is not in the scenario (participants: ${scenario.participants.map((x) => x.profile.id).join(', ') || 'none'})`);
+      return p;
+    });
+  } else chosen = [...scenario.participants];
+  if (!group && chosen.length !== 1) {
+    throw new SimulationError(
+      `"${ir.protocol.title}" is an individual protocol: it takes one participant, and ${chosen.length} were given${chosen.length > 1 ? ' (pass participantIds: [id])' : ''}`,
+    );
+  }
+  const root = createRng(options.seed);
+  const members: Member[] = chosen.map((p) => ({
+    scenario: p,
+    id: p.profile.id,
+    exposure: new ExposureTracker(ir, session, p.profile.weightKg),
+    rng: root.fork(`measure:${p.profile.id}`),
+    lastTruthT: Number.NaN,
+    lastTruth: null,
+    done: false,
+  }));
+  const byId = new Map(members.map((m) => [m.id, m]));
+  const memberOf = (participant: string | undefined): Member | undefined => (participant === undefined ? (group ? undefined : members[0]) : byId.get(participant));
+
+  // Scenario inputs, in time order (staff before participant events at the same minute; otherwise scenario order).
+  const inputs: Input[] = [];
+  scenario.staff.forEach((s, i) => inputs.push({ t: checkTime(s.t, `staff[${i}]`), kind: 'staff', action: s.action, role: s.role }));
+  for (const m of members) m.scenario.events.forEach((e, i) => inputs.push({ t: checkTime(e.t, `participant "${m.id}" events[${i}]`), kind: 'event', member: m, name: e.name }));
+  const order = new Map(inputs.map((x, i) => [x, i]));
+  inputs.sort((a, b) => a.t - b.t || (a.kind === b.kind ? 0 : a.kind === 'staff' ? -1 : 1) || order.get(a)! - order.get(b)!);
+
+  // The machine.
+  const staffAtStart = scenario.staffAtStart;
+  const machine = group
+    ? createProtocolMachine(ir, { session: session.name, participants: members.map((m) => ({ id: m.id, profile: m.scenario.profile })), staff: staffAtStart })
+    : createProtocolMachine(ir, { session: session.name, participant: members[0]!.scenario.profile, staff: staffAtStart });
+  const clock = new EventClock();
+  const actor = createActor(machine as ReturnType<typeof createProtocolMachine>, { clock });
+  // An error inside the machine is rethrown by `afterStep`; this observer keeps XState from also
+  // rethrowing it later from a real timer (its default for unobserved errors).
+  actor.subscribe({ error: () => undefined });
+  let emitted: ProtocolEmitted[] = [];
+  actor.on('*', (e) => {
+    emitted.push(e as ProtocolEmitted);
+  });
+
+  const records: TraceRecord[] = [];
+  const continuous: Continuous[] = [];
+  const answers: { member: Member; participant: string | undefined; measures: readonly string[]; monitor?: Continuous }[] = [];
+  let lastState: StateRecord | null = null;
+  let t = 0;
+  let finished = false;
+  let stepsHere = 0;
+
+  const context = () => actor.getSnapshot().context as unknown as SessionContext | GroupContext;
+
+  const recordTruth = (m: Member) => {
+    const truth = m.scenario.physiology.truth(t, m.exposure.exposure(t));
+    if (m.lastTruthT === t && m.lastTruth !== null && sameValues(m.lastTruth, truth)) return truth;
+    m.lastTruthT = t;
+    m.lastTruth = truth;
+    records.push({ t, type: 'truth', participant: m.id, values: { ...truth } });
+    return truth;
+  };
+
+  const recordState = () => {
+    const snap = actor.getSnapshot();
+    const c = snap.context as unknown as SessionContext | GroupContext;
+    const done = snap.status === 'done';
+    const stage = done ? undefined : session.stages[c.stageIndex]?.name;
+    const present: Record<string, number> = {};
+    const free: Record<string, number> = {};
+    for (const r of ir.roles) {
+      const p = c.present[r.name] ?? 0;
+      present[r.name] = p;
+      let busy = 0;
+      for (const b of c.busy) if (b.role === r.name) busy++;
+      free[r.name] = Math.max(0, p - busy);
+    }
+    const dose: Record<string, number> = {};
+    let doses: Record<string, Record<string, number>> | undefined;
+    if (group) {
+      doses = {};
+      for (const m of members) {
+        const d: Record<string, number> = {};
+        m.exposure.dose(t, d);
+        doses[m.id] = d;
+        for (const [k, v] of Object.entries(d)) dose[k] = (dose[k] ?? 0) + v;
+      }
+    } else members[0]!.exposure.dose(t, dose);
+    const rec: StateRecord = {
+      t,
+      type: 'state',
+      ...(stage !== undefined ? { stage } : {}),
+      paused: stage !== undefined && snap.hasTag('paused') ? [stage] : [],
+      present,
+      free,
+      dose,
+      ...(doses ? { doses } : {}),
+    };
+    if (lastState && sameState(lastState, rec)) return;
+    lastState = rec;
+    records.push(rec);
+  };
+
+  const recordOutcomes = () => {
+    const snap = actor.getSnapshot();
+    if (group) {
+      for (const gm of (snap.context as unknown as GroupContext).members) {
+        const m = byId.get(gm.who);
+        if (!m || m.done || !gm.outcome) continue;
+        m.done = true;
+        records.push(outcomeRecord(gm.outcome, m.id));
+      }
+    } else if (snap.status === 'done' && !members[0]!.done) {
+      members[0]!.done = true;
+      records.push(outcomeRecord(snap.output as SessionOutput, undefined));
+    }
+    if (snap.status === 'done') finished = true;
+  };
+
+  const outcomeRecord = (o: SessionOutput, participant: string | undefined): TraceRecord => ({
+    t,
+    type: 'outcome',
+    ...(participant !== undefined ? { participant } : {}),
+    outcome: o.outcome,
+    ...(o.reason !== undefined ? { reason: o.reason } : {}),
+    ...(o.rule !== undefined ? { rule: o.rule } : {}),
+  });
+
+  /** Records what one machine step emitted, the state after it and any outcome; queues its measurement requests. */
+  const afterStep = () => {
+    const snap = actor.getSnapshot();
+    if (snap.status === 'error') throw snap.error;
+    if (++stepsHere > MAX_STEPS_PER_INSTANT) throw new SimulationError(`more than ${MAX_STEPS_PER_INSTANT} machine steps at minute ${t}: the session does not settle`);
+    const out = emitted;
+    emitted = [];
+    for (const e of out) {
+      const participant = (e as { participant?: string }).participant;
+      const m = memberOf(participant);
+      if (e.type === 'measure.request') {
+        records.push({
+          t,
+          type: 'request',
+          ...(participant !== undefined ? { participant } : {}),
+          measures: [...e.measures],
+          stage: e.stage,
+          ...(e.continuous ? { continuous: true } : {}),
+        });
+        if (!m) continue;
+        let monitor: Continuous | undefined;
+        if (e.continuous) {
+          monitor = { participant, member: m, stage: e.stage, measures: e.measures, lastSent: Number.NaN };
+          continuous.push(monitor);
+        }
+        answers.push({ member: m, participant, measures: e.measures, ...(monitor ? { monitor } : {}) });
+        continue;
+      }
+      records.push({ t, type: 'emit', event: e as unknown as Readonly<Record<string, unknown>> & { readonly type: string } });
+      if (m) m.exposure.onEmitted(e, t);
+      if (e.type === 'stage' && e.phase === 'exit') {
+        for (let i = continuous.length - 1; i >= 0; i--) {
+          const c = continuous[i]!;
+          if (c.stage === e.stage && c.participant === participant) continuous.splice(i, 1);
+        }
+      }
+    }
+    recordState();
+    recordOutcomes();
+    if (group) {
+      for (let i = continuous.length - 1; i >= 0; i--) if (continuous[i]!.member.done) continuous.splice(i, 1);
+    } else if (finished) continuous.length = 0;
+  };
+
+  const send = (e: ProtocolInEvent) => {
+    actor.send(e);
+    afterStep();
+  };
+
+  const measureNow = (m: Member, participant: string | undefined, measures: readonly string[], monitor?: Continuous) => {
+    if (finished || m.done) return;
+    if (monitor) {
+      if (!continuous.includes(monitor) || monitor.lastSent === t) return;
+      monitor.lastSent = t;
+    }
+    const truth = recordTruth(m);
+    const values: Record<string, number> = {};
+    let any = false;
+    for (const name of measures) {
+      const v = truth[name];
+      if (v === undefined) continue;
+      values[name] = m.scenario.physiology.measure(name, v, t, m.rng);
+      any = true;
+    }
+    if (!any) return;
+    records.push({ t, type: 'observe', ...(participant !== undefined ? { participant } : {}), values });
+    send({ type: 'measure', values, ...(participant !== undefined ? { participant } : {}) } as ProtocolInEvent);
+  };
+
+  const answerAll = () => {
+    while (answers.length > 0 && !finished) {
+      const a = answers.shift()!;
+      measureNow(a.member, a.participant, a.measures, a.monitor);
+    }
+    answers.length = 0;
+  };
+
+  // Start: the participants' state before the session (every trace has a truth sample at 0), then the machine.
+  for (const m of members) recordTruth(m);
+  actor.start();
+  afterStep();
+  const header: TraceHeader = {
+    kapspecTrace: 1,
+    protocol: ir.protocol.title,
+    session: session.name,
+    irHash: irHash(ir),
+    seed: options.seed,
+    model: options.model ?? scenario.model ?? 'scripted',
+    parameters: { ...scenario.parameters },
+    participants: members.map((m) => m.scenario.profile),
+    staff: { ...context().present },
+  };
+  answerAll();
+
+  let nextInput = 0;
+  let tick = 0; // index of the next resolution tick: at tick * resolution minutes
+  // The instant being processed: minutes for the trace, the clock reading for the machine.
+  let instant = 0;
+  let instantMs = 0;
+  for (;;) {
+    if (finished) break;
+    // 1. the clock to this instant: timers due now fire (and timers re-armed for this very reading).
+    t = instant;
+    stepsHere = 0;
+    for (let first = true; !finished; first = false) {
+      const due = clock.nextDue();
+      const reach = first ? instantMs > clock.now() : false;
+      if (!reach && (due === null || due > clock.now())) break;
+      clock.set(Math.max(instantMs, clock.now()));
+      afterStep();
+      answerAll();
+    }
+    // 2. scenario inputs due now.
+    while (!finished && nextInput < inputs.length && inputs[nextInput]!.t <= t) {
+      const x = inputs[nextInput++]!;
+      if (x.kind === 'staff') {
+        records.push({ t, type: 'staff', action: x.action, role: x.role });
+        for (const m of members) if (!m.done) recordTruth(m);
+        send({ type: x.action === 'arrive' ? 'staff.arrive' : 'staff.leave', role: x.role });
+      } else {
+        if (x.member.done) continue;
+        const participant = group ? x.member.id : undefined;
+        recordTruth(x.member);
+        records.push({ t, type: 'event', ...(participant !== undefined ? { participant } : {}), name: x.name });
+        send({ type: 'event', name: x.name, ...(participant !== undefined ? { participant } : {}) } as ProtocolInEvent);
+      }
+      answerAll();
+    }
+    // 3. resolution tick.
+    if (!finished && tick * resolution <= t) {
+      for (const m of members) if (!m.done) recordTruth(m);
+      for (const c of [...continuous]) measureNow(c.member, c.participant, c.measures, c);
+      answerAll();
+      while (tick * resolution <= t) tick++;
+    }
+    if (finished) break;
+    if (t >= horizon) {
+      records.push({ t, type: 'end', reason: 'horizon' });
+      actor.stop();
+      return { header, records };
+    }
+    // The next instant: the earliest of the next timer, scenario input, tick and the horizon.
+    let next = horizon;
+    if (nextInput < inputs.length) next = Math.min(next, inputs[nextInput]!.t);
+    next = Math.min(next, tick * resolution);
+    let nextMs = next * MINUTE;
+    const due = clock.nextDue();
+    if (due !== null && due <= nextMs) {
+      // The machine's timer comes first (or at the same minute): land exactly on its clock reading.
+      if (due < nextMs) next = due / MINUTE;
+      nextMs = due;
+    }
+    instant = Math.max(next, t);
+    instantMs = Math.max(nextMs, clock.now());
+  }
+  records.push({ t, type: 'end', reason: 'outcome' });
+  actor.stop();
+  return { header, records };
+}

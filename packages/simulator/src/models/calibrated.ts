@@ -1,0 +1,160 @@
+/**
+ * The `calibrated` participant model: participants sampled from the
+ * protocol's population, true physiology and adverse events with
+ * parameters from CALIBRATION.md (parameters.ts), as a `Scenario`.
+ *
+ * Courses: participant i's profile and per-patient traits come from the fork
+ * `participant:i` of the root stream, and the session's draws from a fork
+ * of that named after the session and `sessionIndex`. So the same seed with
+ * `sessionIndex` 1, 2, … simulates the same people through their course, with
+ * per-session adverse-event probabilities falling as parameters.ts says.
+ *
+ * Adverse events are scheduled on the session's PLANNED timeline (stages at
+ * their exact, else minimum, else maximum duration; no pauses): a Scenario's
+ * events are fixed before the run. Physiology is not: it follows what the
+ * driver reports as delivered, and the excursions (surge, desaturation) are
+ * scaled by how much of the planned effect was present at their onset.
+ */
+import type { IR, Session } from '@kapspec/runtime';
+import type { Exposure, Rng, Scenario, ScenarioParticipant } from '../model.js';
+import { createRng } from '../rng.js';
+import type { TraceParticipant } from '../trace.js';
+import { eventNameFor, samplePatientAdverse, sampleSessionAdverse, type PlannedDosing } from './adverse.js';
+import { potency, relativeDose } from './kinetics.js';
+import { POPULATION, listParameters, type IvProfile } from './parameters.js';
+import { ParticipantPhysiology, samplePatient, sampleSessionPhysiology, type PatientDraw } from './physiology.js';
+import { staffAbsences, staffRoster } from './staff.js';
+
+export interface CalibratedOptions {
+  /** Session to simulate (by name). */
+  readonly session: string;
+  /** Root seed (ignored when `rng` is given). Default 0. */
+  readonly seed?: number;
+  readonly rng?: Rng;
+  /** Participants: default 1 for an individual protocol, the group minimum for a group protocol. */
+  readonly participants?: number;
+  /** IV response profile: `yale` (IV1–IV2, default) or `cohort741` (IV5). Intranasal always uses the label profile. */
+  readonly profile?: IvProfile;
+  /** 1-based number of this session among the participant's dosing sessions (adverse events decline with it). Default 1. */
+  readonly sessionIndex?: number;
+  /** Staff called away: off unless a rate is set. */
+  readonly staff?: { readonly leaveRatePerHour?: number; readonly absenceMeanMinutes?: number };
+}
+
+export class CalibratedModelError extends Error {
+  override readonly name = 'CalibratedModelError';
+}
+
+function stageLength(s: Session['stages'][number]): number {
+  const d = s.duration;
+  return d.exact ?? d.atLeast ?? d.atMost ?? 0;
+}
+
+/** The session's administrations on its planned timeline (no pauses). */
+export function plannedExposure(session: Session): Exposure {
+  const doses: Exposure['doses'][number][] = [];
+  let t = 0;
+  for (const stage of session.stages) {
+    for (const a of stage.administer) {
+      const end = a.delivery.kind === 'over' ? t + a.delivery.minutes : t;
+      doses.push({ drug: a.drug, route: a.route, start: t, end, amount: a.dose.value, unit: a.dose.unit });
+    }
+    t += stageLength(stage);
+  }
+  return { doses };
+}
+
+/** Planned length of the session in minutes (stage lengths as `plannedExposure` reads them). */
+export function plannedLength(session: Session): number {
+  return session.stages.reduce((s, st) => s + stageLength(st), 0);
+}
+
+export function plannedDosing(exposure: Exposure, weightKg: number): PlannedDosing | undefined {
+  const first = exposure.doses.find((d) => potency(d.drug) > 0) ?? exposure.doses[0];
+  if (first === undefined) return undefined;
+  let relative = 0;
+  for (const d of exposure.doses) relative += relativeDose(d.drug, d.route, d.amount, d.unit, weightKg);
+  return { route: first.route, start: first.start, relative };
+}
+
+/** Profile flags: `exclude` flags by prevalence; `caution` flags from age / hypertension history when the name says so, else by prevalence. */
+export function profileFlags(ir: IR, patient: PatientDraw, rng: Rng): string[] {
+  const flags: string[] = [];
+  const pop = ir.population;
+  if (pop === undefined) return patient.hypertension ? ['hypertension_history'] : [];
+  for (const f of pop.exclude) if (rng.fork(`flag:${f.flag}`).next() < POPULATION.excludedFlagPrevalence.value) flags.push(f.flag);
+  for (const f of pop.caution) {
+    const name = f.flag.toLowerCase();
+    const age = /age_?(?:over_?|above_?)?(\d+)/.exec(name);
+    if (/hypertens/.test(name)) {
+      if (patient.hypertension) flags.push(f.flag);
+    } else if (age !== null) {
+      if (patient.age >= Number(age[1])) flags.push(f.flag);
+    } else if (rng.fork(`flag:${f.flag}`).next() < POPULATION.otherCautionPrevalence.value) flags.push(f.flag);
+  }
+  return flags;
+}
+
+/** Parameters for the trace header: every named parameter, arrays and objects as JSON. */
+export function parameterRecord(extra: Readonly<Record<string, number | string | boolean>> = {}): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const { name, parameter } of listParameters()) {
+    const v = parameter.value;
+    out[name] = typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v);
+  }
+  return Object.assign(out, extra);
+}
+
+export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
+  const session = ir.sessions.find((s) => s.name === options.session);
+  if (session === undefined) {
+    throw new CalibratedModelError(`no session "${options.session}" in the protocol (sessions: ${ir.sessions.map((s) => s.name).join(', ')})`);
+  }
+  const n = options.participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
+  if (!Number.isInteger(n) || n < 1) throw new CalibratedModelError(`participants must be a positive integer, got ${n}`);
+  const index = options.sessionIndex ?? 1;
+  if (!Number.isInteger(index) || index < 1) throw new CalibratedModelError(`sessionIndex must be a positive integer, got ${index}`);
+  const ivProfile = options.profile ?? 'yale';
+  const root = (options.rng ?? createRng(options.seed ?? 0)).fork('calibrated');
+  const ageRange: readonly [number, number] = ir.population?.age !== undefined ? [ir.population.age.min, ir.population.age.max] : POPULATION.ageRange.value;
+  const planned = plannedExposure(session);
+  const declared = ir.events.map((e) => e.name);
+
+  const participants: ScenarioParticipant[] = [];
+  for (let i = 0; i < n; i++) {
+    const id = `p${i + 1}`;
+    const pr = root.fork(`participant:${i}`);
+    const patient = samplePatient(pr, id, ageRange);
+    const flags = profileFlags(ir, patient, pr.fork('flags'));
+    const patientAdverse = samplePatientAdverse(pr);
+    const sr = pr.fork(`session:${session.name}:${index}`);
+    const draw = sampleSessionPhysiology(sr);
+    const adverse = sampleSessionAdverse(sr.fork('adverse'), {
+      planned: plannedDosing(planned, patient.weightKg),
+      index,
+      patient: patientAdverse,
+      zCadss: draw.z.cadss,
+      declared,
+    });
+    const physiology = new ParticipantPhysiology(ir.measures, patient, {
+      ...draw,
+      ...(adverse.surge !== undefined ? { surge: adverse.surge } : {}),
+      ...(adverse.desaturation !== undefined ? { desaturation: adverse.desaturation } : {}),
+    }, { ivProfile, planned });
+    const profile: TraceParticipant = { id, age: patient.age, weightKg: patient.weightKg, baseline: physiology.baselineValues(), flags };
+    const events = adverse.events.filter((e) => e.name !== undefined).map((e) => ({ t: e.t, name: e.name! }));
+    participants.push({ profile, physiology, events });
+  }
+
+  const roster = staffRoster(ir, n);
+  const staff = staffAbsences(root.fork('staff'), roster, { ...options.staff, horizon: plannedLength(session) + 180 });
+  return {
+    participants,
+    staff,
+    staffAtStart: roster,
+    parameters: parameterRecord({ profile: ivProfile, sessionIndex: index, ...(options.staff?.leaveRatePerHour !== undefined ? { 'STAFF.leaveRatePerHour': options.staff.leaveRatePerHour } : {}), ...(options.staff?.absenceMeanMinutes !== undefined ? { 'STAFF.absenceMeanMinutes': options.staff.absenceMeanMinutes } : {}) }),
+    model: 'calibrated',
+  };
+}
+
+export { eventNameFor };

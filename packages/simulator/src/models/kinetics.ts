@@ -1,0 +1,121 @@
+/**
+ * Effect time courses driven by exposure. The response to a unit of drug at
+ * time 0 is an Erlang impulse response (n transit compartments, time
+ * constant θ); what was delivered (`Exposure`, boluses and infusion
+ * segments) is convolved with it in closed form, so a paused or stopped
+ * infusion bends the curve. Each route's curve is normalised so that its
+ * reference regimen (parameters.ts `REFERENCE_DOSE`) peaks at exactly 1.
+ */
+import type { Route } from '@kapspec/runtime';
+import type { Exposure } from '../model.js';
+import { DRUGS, KERNELS, REFERENCE_DOSE, type KernelShape } from './parameters.js';
+
+export type EffectKind = 'hemodynamic' | 'dissociative';
+
+/** Regularised lower incomplete gamma P(n, x) for integer n ≥ 1 (0 for x ≤ 0). */
+function erlangCdf(n: number, x: number): number {
+  if (x <= 0) return 0;
+  let term = 1;
+  let sum = 1;
+  for (let k = 1; k < n; k++) {
+    term *= x / k;
+    sum += term;
+  }
+  return 1 - Math.exp(-x) * sum;
+}
+
+/** Erlang density at τ ≥ 0 (integrates to 1). */
+function erlangPdf(n: number, theta: number, tau: number): number {
+  if (tau < 0) return 0;
+  if (tau === 0) return n === 1 ? 1 / theta : 0;
+  const x = tau / theta;
+  let logFact = 0;
+  for (let k = 2; k < n; k++) logFact += Math.log(k);
+  return Math.exp((n - 1) * Math.log(x) - x - logFact) / theta;
+}
+
+/** Unnormalised response at `t` to `amount` delivered evenly over [start, end] (a bolus when end = start). */
+export function segmentResponse(shape: KernelShape, t: number, start: number, end: number, amount: number): number {
+  if (t < start || amount === 0) return 0;
+  if (end <= start) return amount * erlangPdf(shape.n, shape.theta, t - start);
+  const rate = amount / (end - start);
+  return rate * (erlangCdf(shape.n, (t - start) / shape.theta) - erlangCdf(shape.n, (t - Math.min(t, end)) / shape.theta));
+}
+
+const normCache = new Map<string, { norm: number; peakTime: number }>();
+
+/** Scale factor making the route's reference regimen (1 reference unit) peak at 1, and the time of that peak. */
+export function referencePeak(route: Route, kind: EffectKind): { norm: number; peakTime: number } {
+  const key = `${route}/${kind}`;
+  const cached = normCache.get(key);
+  if (cached !== undefined) return cached;
+  const shape = KERNELS[route][kind].value;
+  const over = REFERENCE_DOSE[route].value.overMinutes;
+  const f = (t: number) => segmentResponse(shape, t, 0, over, 1);
+  let bestT = 0;
+  let best = -Infinity;
+  for (let t = 0; t <= 600; t += 0.5) {
+    const v = f(t);
+    if (v > best) {
+      best = v;
+      bestT = t;
+    }
+  }
+  // Golden-section refinement around the grid maximum.
+  let a = Math.max(0, bestT - 0.5);
+  let b = bestT + 0.5;
+  const g = (Math.sqrt(5) - 1) / 2;
+  for (let i = 0; i < 60; i++) {
+    const x1 = b - g * (b - a);
+    const x2 = a + g * (b - a);
+    if (f(x1) < f(x2)) a = x1;
+    else b = x2;
+  }
+  const peakTime = (a + b) / 2;
+  const result = { norm: 1 / f(peakTime), peakTime };
+  normCache.set(key, result);
+  return result;
+}
+
+/** Racemic-equivalent potency of a drug by name; 0 for drugs without a modelled effect. */
+export function potency(drug: string): number {
+  const d = drug.toLowerCase();
+  if (!d.includes('ketamine')) return 0;
+  if (d.includes('esketamine') || d.startsWith('s-ketamine')) return DRUGS.esketaminePotency.value;
+  return 1;
+}
+
+/** A dose amount in reference units of its route (1 = the route's reference regimen), for a participant of `weightKg`. */
+export function relativeDose(drug: string, route: Route, amount: number, unit: 'mg' | 'mg/kg', weightKg: number): number {
+  const k = potency(drug);
+  if (k === 0) return 0;
+  const mg = (unit === 'mg/kg' ? amount * weightKg : amount) * k;
+  const ref = REFERENCE_DOSE[route].value;
+  const refMg = ref.unit === 'mg/kg' ? ref.amount * weightKg : ref.amount;
+  return mg / refMg;
+}
+
+/**
+ * The effect of everything delivered so far, per route (a route's amplitude
+ * multiplies its own curve): `out[route]` in reference-peak units.
+ */
+export function effectByRoute(kind: EffectKind, t: number, exposure: Exposure, weightKg: number): Partial<Record<Route, number>> {
+  const out: Partial<Record<Route, number>> = {};
+  for (const d of exposure.doses) {
+    if (d.start > t) continue;
+    const rel = relativeDose(d.drug, d.route, d.amount, d.unit, weightKg);
+    if (rel === 0) continue;
+    const { norm } = referencePeak(d.route, kind);
+    const v = norm * segmentResponse(KERNELS[d.route][kind].value, t, d.start, d.end, rel);
+    out[d.route] = (out[d.route] ?? 0) + v;
+  }
+  return out;
+}
+
+/** Total effect across routes (reference-peak units). */
+export function totalEffect(kind: EffectKind, t: number, exposure: Exposure, weightKg: number): number {
+  let s = 0;
+  const by = effectByRoute(kind, t, exposure, weightKg);
+  for (const v of Object.values(by)) s += v ?? 0;
+  return s;
+}

@@ -1,0 +1,342 @@
+/**
+ * A participant's true vitals over time: baseline + slow within-session
+ * variation (sampled sinusoids, so `truth` is deterministic) + a drug
+ * response driven by what was actually delivered (`Exposure`) + physiology
+ * excursions (hypertensive surge, desaturation). `measure` adds monitor
+ * noise and never clamps.
+ *
+ * Measures are recognised by NAME (`vitalKind`): sbp/systolic, dbp/diastolic,
+ * hr/pulse/heart_rate, spo2/sat, rr/resp, cadss/dissociation, map. Any other
+ * declared measure is flat at the middle of its declared range, with noise
+ * of 1 % of the range.
+ */
+import type { Route } from '@kapspec/runtime';
+import type { Exposure, Physiology, Rng } from '../model.js';
+import { normal, uniform } from '../rng.js';
+import { gamma, lognormalFactor } from './distributions.js';
+import { effectByRoute, totalEffect } from './kinetics.js';
+import {
+  AMPLITUDE,
+  BASELINE,
+  MEASUREMENT,
+  POPULATION,
+  SLOW_NOISE,
+  SURGE,
+  WITHIN_PATIENT,
+  type AmplitudeProfile,
+  type IvProfile,
+} from './parameters.js';
+
+export type VitalKind = 'sbp' | 'dbp' | 'hr' | 'spo2' | 'rr' | 'cadss' | 'map';
+
+/** Which vital a declared measure is, by name; undefined for measures the model does not know. */
+export function vitalKind(name: string): VitalKind | undefined {
+  const n = name.toLowerCase();
+  if (/^(sbp|systolic|sys)(_|$)|systolic/.test(n)) return 'sbp';
+  if (/^(dbp|diastolic|dia)(_|$)|diastolic/.test(n)) return 'dbp';
+  if (/^map$|mean_arterial/.test(n)) return 'map';
+  if (/^(hr|pulse|heart_?rate|pr)$/.test(n) || /heart_?rate|pulse/.test(n)) return 'hr';
+  if (/spo2|sao2|sat|oxygen|oximetr/.test(n)) return 'spo2';
+  if (/^(rr|resp|respiratory_?rate|breaths)$/.test(n) || /resp/.test(n)) return 'rr';
+  if (/cadss|dissoc/.test(n)) return 'cadss';
+  return undefined;
+}
+
+export interface MeasureRange {
+  readonly name: string;
+  readonly min: number;
+  readonly max: number;
+}
+
+interface Sinusoid {
+  readonly amplitude: number;
+  readonly period: number;
+  readonly phase: number;
+}
+function sinusoids(rng: Rng, sd: number): Sinusoid[] {
+  // Three sinusoids of equal amplitude a: variance 3a²/2 = sd².
+  const a = sd * Math.sqrt(2 / 3);
+  return SLOW_NOISE.periods.value.map(([lo, hi]) => ({
+    amplitude: a,
+    period: uniform(rng, lo, hi),
+    phase: uniform(rng, 0, 2 * Math.PI),
+  }));
+}
+function slow(s: readonly Sinusoid[], t: number): number {
+  let v = 0;
+  for (const x of s) v += x.amplitude * Math.sin((2 * Math.PI * t) / x.period + x.phase);
+  return v;
+}
+
+/** Everything about one participant that persists across their sessions. */
+export interface PatientDraw {
+  readonly id: string;
+  readonly age: number;
+  readonly weightKg: number;
+  readonly hypertension: boolean;
+  readonly baseline: {
+    readonly sbp: number;
+    readonly dbp: number;
+    readonly hr: number;
+    readonly spo2Deficit: number;
+    readonly rr: number;
+    readonly cadss: number;
+  };
+  /** Standard-normal sensitivities: BP response, pulse response, dissociation. */
+  readonly sensitivity: { readonly bp: number; readonly hr: number; readonly cadss: number };
+}
+
+export function samplePatient(rng: Rng, id: string, ageRange: readonly [number, number] = POPULATION.ageRange.value): PatientDraw {
+  const r = rng.fork('patient');
+  const age = uniform(r, ageRange[0], ageRange[1]);
+  let weightKg = normal(r, POPULATION.weightMean.value, POPULATION.weightSd.value);
+  const [wlo, whi] = POPULATION.weightRange.value;
+  while (weightKg < wlo || weightKg > whi) weightKg = normal(r, POPULATION.weightMean.value, POPULATION.weightSd.value);
+  const hypertension = r.next() < POPULATION.hypertensionPrevalence.value;
+  const sbpResid = normal(r, 0, BASELINE.sbpSd.value);
+  const sbp = BASELINE.sbpAt40.value + BASELINE.sbpPerYear.value * (age - 40) + (hypertension ? BASELINE.sbpHypertension.value : 0) + sbpResid;
+  const dbp =
+    BASELINE.dbpAt40.value +
+    BASELINE.dbpPerYear.value * (age - 40) +
+    (hypertension ? BASELINE.dbpHypertension.value : 0) +
+    BASELINE.dbpOnSbp.value * sbpResid +
+    normal(r, 0, BASELINE.dbpSd.value);
+  const hr = normal(r, BASELINE.hrMean.value, BASELINE.hrSd.value);
+  const m = BASELINE.spo2DeficitMean.value;
+  const s = BASELINE.spo2DeficitSd.value;
+  const spo2Deficit = gamma(r, (m / s) ** 2) * (s * s / m);
+  const rr = normal(r, BASELINE.rrMean.value, BASELINE.rrSd.value);
+  const cadss = -Math.log(1 - r.next()) * BASELINE.cadssMean.value;
+  return {
+    id,
+    age,
+    weightKg,
+    hypertension,
+    baseline: { sbp, dbp, hr, spo2Deficit, rr, cadss },
+    sensitivity: { bp: normal(r, 0, 1), hr: normal(r, 0, 1), cadss: normal(r, 0, 1) },
+  };
+}
+
+/** An excursion on top of the smooth response: its onset is tied to dosing, its size is gated by exposure at onset. */
+export interface SurgeExcursion {
+  readonly t0: number;
+  readonly sbp: number;
+  readonly dbp: number;
+  readonly plateau: number;
+}
+export interface DesaturationExcursion {
+  readonly t0: number;
+  readonly depth: number;
+  readonly duration: number;
+}
+
+/** Everything drawn for one session of one participant. */
+export interface SessionDraw {
+  /** Standard normals of this session: BP response (correlated with dissociation), pulse, dissociation. */
+  readonly z: { readonly bp: number; readonly hr: number; readonly cadss: number };
+  readonly slow: Readonly<Record<'sbp' | 'dbp' | 'hr' | 'rr' | 'spo2' | 'cadss', readonly Sinusoid[]>>;
+  readonly surge?: SurgeExcursion;
+  readonly desaturation?: DesaturationExcursion;
+}
+
+/** The per-session draws that do not depend on dosing (adverse.ts adds the excursions). */
+export function sampleSessionPhysiology(rng: Rng): Omit<SessionDraw, 'surge' | 'desaturation'> {
+  const r = rng.fork('physiology');
+  const cadss = normal(r, 0, 1);
+  const rho = WITHIN_PATIENT.dissociationCorrelation.value;
+  const bp = rho * cadss + Math.sqrt(1 - rho * rho) * normal(r, 0, 1);
+  const hr = normal(r, 0, 1);
+  return {
+    z: { bp, hr, cadss },
+    slow: {
+      sbp: sinusoids(r, SLOW_NOISE.sbpSd.value),
+      dbp: sinusoids(r, SLOW_NOISE.dbpSd.value),
+      hr: sinusoids(r, SLOW_NOISE.hrSd.value),
+      rr: sinusoids(r, SLOW_NOISE.rrSd.value),
+      spo2: sinusoids(r, SLOW_NOISE.spo2RelSd.value),
+      cadss: sinusoids(r, SLOW_NOISE.cadssRelSd.value),
+    },
+  };
+}
+
+export function amplitudeProfile(route: Route, ivProfile: IvProfile): AmplitudeProfile {
+  return route === 'intranasal' ? AMPLITUDE.intranasal : AMPLITUDE[ivProfile];
+}
+
+/** True peak rises at the reference dose of `route` for this patient and session. */
+export function amplitudes(route: Route, ivProfile: IvProfile, patient: PatientDraw, session: Pick<SessionDraw, 'z'>): { sbp: number; dbp: number; hr: number } {
+  const a = amplitudeProfile(route, ivProfile);
+  const older = patient.age >= a.ageStepAt.value;
+  const w = WITHIN_PATIENT.cv.value;
+  const bp = lognormalFactor(session.z.bp, w);
+  const sbp =
+    a.sbp.value *
+    lognormalFactor(patient.sensitivity.bp, a.sbpCvBetween.value) *
+    (older ? a.ageStepSbp.value : 1) *
+    (patient.hypertension ? a.hypertensionSbp.value : 1) *
+    bp;
+  const dbp =
+    a.dbp.value *
+    lognormalFactor(patient.sensitivity.bp, a.dbpCvBetween.value) *
+    (older ? a.ageStepDbp.value : 1) *
+    (patient.hypertension ? a.hypertensionDbp.value : 1) *
+    bp;
+  const hr = a.hr.value * lognormalFactor(patient.sensitivity.hr, a.hrCvBetween.value) * lognormalFactor(session.z.hr, w);
+  return { sbp, dbp, hr };
+}
+
+export function cadssAmplitude(patient: PatientDraw, session: Pick<SessionDraw, 'z'>): number {
+  return (
+    WITHIN_PATIENT.cadssMean.value *
+    lognormalFactor(patient.sensitivity.cadss, WITHIN_PATIENT.cadssCvBetween.value) *
+    lognormalFactor(session.z.cadss, WITHIN_PATIENT.cadssCvWithin.value)
+  );
+}
+
+/** Piecewise-linear surge profile (0 → 1 over the rise, plateau, 1 → 0 over the fall). */
+function surgeShape(t: number, s: SurgeExcursion): number {
+  const rise = SURGE.riseMinutes.value;
+  const fall = SURGE.fallMinutes.value;
+  const u = t - s.t0;
+  if (u <= 0) return 0;
+  if (u < rise) return u / rise;
+  if (u < rise + s.plateau) return 1;
+  if (u < rise + s.plateau + fall) return 1 - (u - rise - s.plateau) / fall;
+  return 0;
+}
+function desatShape(t: number, d: DesaturationExcursion): number {
+  const u = t - d.t0;
+  if (u <= 0) return 0;
+  if (u < 1) return u; // 1-minute fall
+  if (u < 1 + d.duration) return 1;
+  if (u < 2 + d.duration) return 2 + d.duration - u; // 1-minute recovery
+  return 0;
+}
+
+export interface PhysiologyOptions {
+  readonly ivProfile: IvProfile;
+  /** The session's planned exposure (protocol as written): excursions scale by how much of it was actually delivered by their onset. */
+  readonly planned: Exposure;
+}
+
+/** Fraction of the planned hemodynamic effect actually present at `t` (0..1): gates excursions so an undosed participant has none. */
+function exposureGate(t: number, actual: Exposure, planned: Exposure, weightKg: number): number {
+  const p = totalEffect('hemodynamic', t, planned, weightKg);
+  if (p <= 0) return 0;
+  return Math.min(1, totalEffect('hemodynamic', t, actual, weightKg) / p);
+}
+
+export class ParticipantPhysiology implements Physiology {
+  private readonly kinds: { name: string; kind: VitalKind | undefined; mid: number; range: number }[];
+  private readonly amp = new Map<Route, { sbp: number; dbp: number; hr: number }>();
+  private readonly cadssAmp: number;
+
+  constructor(
+    measures: readonly MeasureRange[],
+    readonly patient: PatientDraw,
+    readonly session: SessionDraw,
+    private readonly options: PhysiologyOptions,
+  ) {
+    this.kinds = measures.map((m) => ({ name: m.name, kind: vitalKind(m.name), mid: (m.min + m.max) / 2, range: m.max - m.min }));
+    this.cadssAmp = cadssAmplitude(patient, session);
+  }
+
+  private amplitude(route: Route) {
+    let a = this.amp.get(route);
+    if (a === undefined) {
+      a = amplitudes(route, this.options.ivProfile, this.patient, this.session);
+      this.amp.set(route, a);
+    }
+    return a;
+  }
+
+  private gate(t0: number, exposure: Exposure): number {
+    return exposureGate(t0, exposure, this.options.planned, this.patient.weightKg);
+  }
+
+  /** All true vitals the model knows, whether declared or not. */
+  vitals(t: number, exposure: Exposure): Record<VitalKind, number> {
+    const p = this.patient;
+    const s = this.session;
+    const hemo = effectByRoute('hemodynamic', t, exposure, p.weightKg);
+    let dSbp = 0;
+    let dDbp = 0;
+    let dHr = 0;
+    for (const [route, e] of Object.entries(hemo) as [Route, number][]) {
+      const a = this.amplitude(route);
+      dSbp += a.sbp * e;
+      dDbp += a.dbp * e;
+      dHr += a.hr * e;
+    }
+    if (s.surge !== undefined && t > s.surge.t0) {
+      const k = surgeShape(t, s.surge);
+      if (k > 0) {
+        const g = this.gate(s.surge.t0, exposure);
+        dSbp += g * k * s.surge.sbp;
+        dDbp += g * k * s.surge.dbp;
+      }
+    }
+    const dis = totalEffect('dissociative', t, exposure, p.weightKg);
+    let spo2Drop = WITHIN_PATIENT.spo2Dip.value * dis;
+    if (s.desaturation !== undefined && t > s.desaturation.t0) {
+      const k = desatShape(t, s.desaturation);
+      if (k > 0) spo2Drop += this.gate(s.desaturation.t0, exposure) * k * s.desaturation.depth;
+    }
+    const sbp = p.baseline.sbp + slow(s.slow.sbp, t) + dSbp;
+    const dbp = p.baseline.dbp + slow(s.slow.dbp, t) + dDbp;
+    return {
+      sbp,
+      dbp,
+      map: dbp + (sbp - dbp) / 3,
+      hr: p.baseline.hr + slow(s.slow.hr, t) + dHr,
+      spo2: 100 - p.baseline.spo2Deficit * (1 + slow(s.slow.spo2, t)) - spo2Drop,
+      rr: p.baseline.rr + slow(s.slow.rr, t),
+      cadss: p.baseline.cadss * (1 + slow(s.slow.cadss, t)) + this.cadssAmp * dis,
+    };
+  }
+
+  truth(t: number, exposure: Exposure): Readonly<Record<string, number>> {
+    const v = this.vitals(t, exposure);
+    const out: Record<string, number> = {};
+    for (const m of this.kinds) out[m.name] = m.kind === undefined ? m.mid : v[m.kind];
+    return out;
+  }
+
+  measure(measure: string, value: number, _t: number, rng: Rng): number {
+    const m = this.kinds.find((k) => k.name === measure);
+    const kind = m?.kind ?? vitalKind(measure);
+    const sd =
+      kind === undefined
+        ? MEASUREMENT.unknownRelSd.value * (m?.range ?? 0)
+        : kind === 'sbp' || kind === 'map'
+          ? MEASUREMENT.sbpSd.value
+          : kind === 'dbp'
+            ? MEASUREMENT.dbpSd.value
+            : kind === 'hr'
+              ? MEASUREMENT.hrSd.value
+              : kind === 'spo2'
+                ? MEASUREMENT.spo2Sd.value
+                : kind === 'rr'
+                  ? MEASUREMENT.rrSd.value
+                  : MEASUREMENT.cadssSd.value;
+    const reading = value + normal(rng, 0, sd);
+    return kind !== undefined && MEASUREMENT.roundReadings.value ? Math.round(reading) : reading;
+  }
+
+  /** Baseline (pre-dose, no slow variation) true values by declared measure, for the trace header. */
+  baselineValues(): Record<string, number> {
+    const b = this.patient.baseline;
+    const v: Record<VitalKind, number> = {
+      sbp: b.sbp,
+      dbp: b.dbp,
+      map: b.dbp + (b.sbp - b.dbp) / 3,
+      hr: b.hr,
+      spo2: 100 - b.spo2Deficit,
+      rr: b.rr,
+      cadss: b.cadss,
+    };
+    const out: Record<string, number> = {};
+    for (const m of this.kinds) out[m.name] = m.kind === undefined ? m.mid : v[m.kind];
+    return out;
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * A deterministic pseudo-random source implementing `Rng` (model.ts), and the
+ * distributions models draw from.
+ *
+ * Generator: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator,
+ * 128-bit state, passes PractRand), seeded through splitmix32 from a 64-bit
+ * key. Only 32-bit integer arithmetic (`|0`, `>>>`, `Math.imul`), so the
+ * stream is bit-identical on every machine. The distributions use
+ * `Math.log`, `Math.sqrt` and `Math.cos`; V8 implements `log` and `cos` with
+ * its own port of fdlibm (not the platform's libm), so they are identical
+ * across machines running the same Node major version.
+ *
+ * Streams: an `Rng` is identified by a 64-bit key (two 32-bit words). The
+ * root key comes from the 32-bit seed; `fork(label)` derives a child key from
+ * the parent's *key* and a stable hash of `label` — not from the parent's
+ * current position — so a fork gives the same stream however many numbers
+ * were drawn from the parent before, and adding a draw in one part of a model
+ * never shifts the numbers of another part that uses its own fork.
+ */
+import type { Rng } from './model.js';
+
+/** splitmix32 finaliser: a bijective 32-bit mix. */
+function mix32(x: number): number {
+  x = (x + 0x9e3779b9) | 0;
+  x = Math.imul(x ^ (x >>> 16), 0x21f0aaad);
+  x = Math.imul(x ^ (x >>> 15), 0x735a2d97);
+  return (x ^ (x >>> 15)) >>> 0;
+}
+
+/**
+ * A stable 32-bit hash of a string (FNV-1a over UTF-16 code units, then
+ * mixed), with a `salt` so two independent hashes of one label can be taken.
+ */
+export function hashString(s: string, salt = 0): number {
+  let h = (0x811c9dc5 ^ salt) >>> 0;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return mix32(h ^ s.length);
+}
+
+class Sfc32 implements Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+
+  constructor(
+    private readonly hi: number,
+    private readonly lo: number,
+  ) {
+    // splitmix32 sequence from the key fills the 128-bit state.
+    let s = (hi ^ Math.imul(lo, 0x85ebca6b)) | 0;
+    const next = () => {
+      s = (s + 0x9e3779b9) | 0;
+      return mix32(s ^ lo);
+    };
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = 1;
+    for (let i = 0; i < 12; i++) this.u32();
+  }
+
+  private u32(): number {
+    const t = (((this.a + this.b) | 0) + this.d) | 0;
+    this.d = (this.d + 1) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.c = (this.c + t) | 0;
+    return t >>> 0;
+  }
+
+  next(): number {
+    return this.u32() / 4294967296;
+  }
+
+  fork(label: string): Rng {
+    const h1 = hashString(label, 0x5bd1e995);
+    const h2 = hashString(label, 0x27d4eb2f);
+    return new Sfc32(mix32(this.hi ^ h1) ^ Math.imul(this.lo, 0x9e3779b1), mix32(this.lo ^ h2 ^ mix32(this.hi)));
+  }
+}
+
+/**
+ * The root stream of a simulation. `seed` is taken as a 32-bit unsigned
+ * integer (`seed >>> 0`); seeds that differ only above bit 31 or in a
+ * fraction give the same stream.
+ */
+export function createRng(seed: number): Rng {
+  const s = seed >>> 0;
+  return new Sfc32(mix32(s), mix32(s ^ 0x6a09e667));
+}
+
+/** Uniform in [a, b). */
+export function uniform(rng: Rng, a: number, b: number): number {
+  return a + (b - a) * rng.next();
+}
+
+/** True with probability `p` (p <= 0: never; p >= 1: always). */
+export function bernoulli(rng: Rng, p: number): boolean {
+  return rng.next() < p;
+}
+
+/**
+ * Normal(mean, sd) by Box–Muller. Draws two uniforms per call and uses one
+ * of the pair: no cached second value, so the stream position depends only on
+ * the number of calls.
+ */
+export function normal(rng: Rng, mean: number, sd: number): number {
+  const u1 = 1 - rng.next(); // (0, 1]: log is finite
+  const u2 = rng.next();
+  return mean + sd * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+}
+
+/** Exponential with `rate` (events per unit time): mean 1 / rate. */
+export function exponential(rng: Rng, rate: number): number {
+  return -Math.log(1 - rng.next()) / rate;
+}

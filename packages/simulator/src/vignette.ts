@@ -1,0 +1,337 @@
+/**
+ * A property verdict as a clinical vignette: the property and its `.kap`
+ * line, the participant, then one line per minute in which something
+ * happened around the witness window — true versus observed vitals, stage
+ * (and whether it is paused), what the protocol did, the staff, the events —
+ * and the outcome. Plain text, stable (golden-tested); ANSI colour only when
+ * asked.
+ *
+ * Layout of a minute:
+ *   `* t+45 min  infusion           SBP true 192 / seen 148 (5 min ago)`
+ *   `             event panic; rule hypertension fired; infusion paused (rule hypertension)`
+ *   `             staff: medical_provider 1 free; therapist 1 free`
+ * A `*` marks minutes inside the witness window. Outside the window only
+ * minutes with something other than a truth sample are shown; inside it
+ * (through the time the awaited condition finally held, if given) every
+ * sampled minute is, when that span is at most 30 minutes long.
+ * Values are those at the last record of the minute; the measures shown
+ * (and whose readings count as happenings) are those the property reads
+ * (for `builtin.monitoring-gaps`, the monitor line's). Staff is shown when it
+ * changes (and on the first line).
+ */
+import type { IR, Session, SourceSpan } from '@kapspec/runtime';
+import { views, type Snapshot, type View } from './joint.js';
+import type { PropertyResult } from './properties.js';
+import { measuresIn, showMinutes, showNumber, showTime } from './show.js';
+import type { Trace, TraceRecord } from './trace.js';
+
+export interface VignetteOptions {
+  /** The `.kap` text: the property's line is quoted from it. */
+  readonly source?: string;
+  /** ANSI colour (default false). */
+  readonly color?: boolean;
+  /** Minutes of context shown before and after the witness window (default 5). */
+  readonly margin?: number;
+}
+
+const INDENT = ' '.repeat(13);
+
+export function renderVignette(ir: IR, trace: Trace, result: PropertyResult, options: VignetteOptions = {}): string {
+  const color = options.color === true;
+  const paint = (code: string, s: string) => (color ? `\u001b[${code}m${s}\u001b[0m` : s);
+  const session = ir.sessions.find((s) => s.name === trace.header.session) ?? ir.sessions[0];
+  const out: string[] = [];
+
+  // ── The property ──
+  const status = result.status.toUpperCase();
+  const statusText = paint(result.status === 'failed' ? '1;31' : result.status === 'passed' ? '1;32' : '1;33', status);
+  out.push(`${statusText} ${result.name} (${result.kind === 'assert' ? 'assert' : 'built-in property'})`);
+  out.push(`  ${result.text}`);
+  if (result.span) out.push(...where(result.span, options.source));
+  out.push(`  ${result.message}`);
+  out.push('');
+
+  // ── Who and what ──
+  const vs = views(ir, trace);
+  const view = vs.find((v) => v.participant === result.participant) ?? vs[0]!;
+  const h = trace.header;
+  out.push(`Protocol "${h.protocol}", session ${h.session}; seed ${h.seed}, ${h.model} model.`);
+  if (view.profile) out.push(profileLine(view, vs.length > 1));
+  if (vs.length > 1) out.push(`Group of ${vs.length}: ${vs.map((v) => v.participant).join(', ')}.`);
+  out.push(`Staff on duty at the start: ${staffList(h.staff)}.`);
+
+  const w = result.witness;
+  if (!w) {
+    out.push('');
+    out.push(outcomeLine(trace, vs));
+    return out.join('\n') + '\n';
+  }
+
+  const measures = focusMeasures(ir, session, result);
+  const focus = new Set(measures);
+  const margin = options.margin ?? 5;
+  const last = Math.max(w.to, w.resolvedAt ?? w.to);
+  const lo = Math.floor(w.from) - margin;
+  const hi = Math.floor(last) + margin;
+  const inWindow = (m: number) => m >= Math.floor(w.from) && m <= Math.floor(w.to);
+  const dense = (m: number) => last - w.from <= 30 && m >= Math.floor(w.from) && m <= Math.floor(last);
+  out.push('');
+  out.push(`Minute by minute (${showTime(Math.max(0, lo))} to ${showTime(hi)}; * = inside the window that shows the verdict):`);
+
+  // Records grouped by whole minute.
+  const byMinute = new Map<number, { idx: number; r: TraceRecord }[]>();
+  trace.records.forEach((r, idx) => {
+    const m = Math.floor(r.t);
+    if (m < lo || m > hi) return;
+    let a = byMinute.get(m);
+    if (!a) byMinute.set(m, (a = []));
+    a.push({ idx, r });
+  });
+  const minutes = new Set<number>([...byMinute.keys()]);
+  minutes.add(Math.floor(w.from));
+  minutes.add(Math.floor(w.to));
+  if (w.resolvedAt !== undefined) minutes.add(Math.floor(w.resolvedAt));
+  let lastStaff = '';
+  const group = vs.length > 1;
+  for (const m of [...minutes].sort((a, b) => a - b)) {
+    if (m < 0 && !byMinute.has(m)) continue;
+    const recs = byMinute.get(m) ?? [];
+    const happenings = [...new Set(recs.flatMap(({ r }) => describe(r, group, focus)))];
+    const marked = inWindow(m);
+    const key = m === Math.floor(w.from) || m === Math.floor(w.to) || m === Math.floor(w.resolvedAt ?? -1);
+    if (happenings.length === 0 && !key && !(dense(m) && recs.length > 0)) continue;
+    const snap = snapshotAt(view, m + 1 - 1e-9);
+    const stage = snap ? stageText(snap) : '';
+    const vitals = snap ? measures.map((x) => vital(x, snap)).join(' · ') : '';
+    const time = showTime(m).padEnd(10);
+    const head = `${marked ? paint('1', '*') : ' '} ${time} ${stage.padEnd(18)} ${vitals}`.trimEnd();
+    out.push(head);
+    const notes: string[] = [];
+    if (m === Math.floor(w.from) && result.kind === 'assert' && w.to > w.from) notes.push('window opens');
+    if (m === Math.floor(w.to) && w.to > w.from) notes.push('window closes');
+    if (w.resolvedAt !== undefined && m === Math.floor(w.resolvedAt)) notes.push(`awaited condition holds now (${showMinutes(w.resolvedAt - w.from)} after the window opened)`);
+    const all = [...happenings, ...notes];
+    if (all.length) out.push(...wrap(all, INDENT, 100));
+    if (snap) {
+      const staff = `staff: ${staffState(h.staff, snap)}`;
+      if (staff !== lastStaff) {
+        out.push(`${INDENT}${staff}`);
+        lastStaff = staff;
+      }
+    }
+  }
+  out.push('');
+  out.push(outcomeLine(trace, vs));
+  return out.join('\n') + '\n';
+}
+
+// ── Pieces ───────────────────────────────────────────────────────────────
+
+function where(span: SourceSpan, source: string | undefined): string[] {
+  const loc = span.file !== undefined ? `${span.file}:${span.line}:${span.column}` : `line ${span.line}, column ${span.column}`;
+  const out = [`  at ${loc}`];
+  if (source !== undefined) {
+    const text = source.split(/\r?\n/)[span.line - 1];
+    if (text !== undefined) {
+      const gutter = String(span.line);
+      out.push(`  ${gutter} | ${text.trimEnd()}`);
+      const width = Math.max(1, Math.min(span.end - span.start, text.trimEnd().length - (span.column - 1)));
+      out.push(`  ${' '.repeat(gutter.length)} | ${' '.repeat(span.column - 1)}${'^'.repeat(width)}`);
+    }
+  }
+  return out;
+}
+
+function profileLine(view: View, group: boolean): string {
+  const p = view.profile!;
+  const base = Object.entries(p.baseline)
+    .map(([k, v]) => `${label(k)} ${showVital(v)}`)
+    .join(', ');
+  const flags = p.flags.length ? p.flags.join(', ') : 'none';
+  return `${group ? `Participant ${p.id} (shown)` : `Participant ${p.id}`}: age ${p.age}, ${showNumber(p.weightKg)} kg; baseline ${base || 'not given'}; flags: ${flags}.`;
+}
+
+function staffList(s: Readonly<Record<string, number>>): string {
+  const e = Object.entries(s);
+  return e.length ? e.map(([r, n]) => `${n} ${r}`).join(', ') : 'none';
+}
+
+function staffState(onDuty: Readonly<Record<string, number>>, s: Snapshot): string {
+  const roles = [...new Set([...Object.keys(onDuty), ...Object.keys(s.present)])];
+  return roles
+    .map((r) => {
+      const present = s.present[r] ?? 0;
+      const free = Math.min(present, s.free[r] ?? 0);
+      const parts = [`${free} free`];
+      if (present - free > 0) parts.push(`${present - free} attending`);
+      const absent = (onDuty[r] ?? 0) - present;
+      if (absent > 0) parts.push(`${absent} absent`);
+      return `${r} ${parts.join(', ')}`;
+    })
+    .join('; ');
+}
+
+const label = (m: string) => m.toUpperCase();
+const showVital = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
+
+function vital(m: string, s: Snapshot): string {
+  const t = s.truth[m];
+  const o = s.observed[m];
+  const truth = t ? `true ${showVital(t.value)}` : 'true ?';
+  if (!o) return `${label(m)} ${truth} / not measured yet`;
+  const age = s.t - o.at;
+  const when = age < 0.05 ? 'now' : `${showNumber(age)} min ago`;
+  return `${label(m)} ${truth} / seen ${showVital(o.value)} (${when})`;
+}
+
+function stageText(s: Snapshot): string {
+  if (s.outcome !== undefined) return `(${s.outcome})`;
+  if (s.sessionStage === undefined) return '(no stage)';
+  return s.paused.has(s.sessionStage) ? `${s.sessionStage} PAUSED` : s.sessionStage;
+}
+
+function snapshotAt(view: View, t: number): Snapshot | undefined {
+  let found: Snapshot | undefined;
+  for (const s of view.snapshots) {
+    if (s.t > t) break;
+    found = s;
+  }
+  return found;
+}
+
+/** The measures worth showing: the property's, the monitor line's (monitoring gaps), else none. */
+function focusMeasures(ir: IR, session: Session | undefined, result: PropertyResult): string[] {
+  if (!session) return [];
+  if (result.kind === 'assert') {
+    const a = session.asserts.find((x) => x.name === result.name);
+    if (!a) return [];
+    const p = a.property;
+    const set = p.kind === 'leadsTo' ? measuresIn(p.effect, measuresIn(p.cause)) : measuresIn(p.expr);
+    return order(ir, set);
+  }
+  if (result.name === 'builtin.monitoring-gaps' && result.span) {
+    for (const st of session.stages) for (const m of st.monitors) if (m.span.start === result.span.start) return [...m.measures];
+  }
+  return [];
+}
+
+const order = (ir: IR, set: Set<string>) => ir.measures.map((m) => m.name).filter((n) => set.has(n));
+
+function dose(d: unknown): string {
+  const x = d as { value?: unknown; unit?: unknown } | undefined;
+  return x && typeof x.value === 'number' ? `${showNumber(x.value)} ${String(x.unit)}` : '?';
+}
+
+/** What a record says, in clinical words ([] for truth samples, requests, states and readings of measures not in focus). */
+function describe(r: TraceRecord, group: boolean, focus: ReadonlySet<string>): string[] {
+  const who = (p: unknown) => (group && p !== undefined ? `${String(p)}: ` : '');
+  switch (r.type) {
+    case 'truth':
+    case 'request':
+    case 'state':
+      return [];
+    case 'observe': {
+      const shown = Object.entries(r.values).filter(([k]) => focus.has(k));
+      return shown.length ? [`${who(r.participant)}measured ${shown.map(([k, v]) => `${label(k)} ${showVital(v)}`).join(', ')}`] : [];
+    }
+    case 'event':
+      return [`${who(r.participant)}EVENT ${r.name}`];
+    case 'staff':
+      return [`a ${r.role} ${r.action === 'arrive' ? 'arrives' : 'is called away'}`];
+    case 'outcome':
+      return [`${who(r.participant)}outcome ${r.outcome}${r.reason ? ` (${r.reason})` : ''}`];
+    case 'end':
+      return [r.reason === 'horizon' ? 'simulation stopped (time horizon)' : 'session over'];
+    case 'emit': {
+      const e = r.event;
+      const p = who(e['participant']);
+      const by = e['rule'] !== undefined ? ` (rule ${String(e['rule'])})` : '';
+      switch (e.type) {
+        case 'rule':
+          return [`${p}rule ${String(e['rule'])} fired`];
+        case 'stage': {
+          const s = String(e['stage']);
+          switch (e['phase']) {
+            case 'enter':
+              return [`${s} begins`];
+            case 'exit':
+              return [`${s} ends${group ? '' : by}`];
+            case 'pause':
+              return [`${p}${s} PAUSED${by}`];
+            case 'resume':
+              return [`${p}${s} resumed${by}`];
+            case 'skip':
+              return [`${p}${s} skipped`];
+            default:
+              return [`${p}${s} stopped${by}`];
+          }
+        }
+        case 'administer': {
+          const drug = String(e['drug']);
+          const delivered = typeof e['delivered'] === 'number' ? showNumber(e['delivered'] as number) : '?';
+          const unit = (e['dose'] as { unit?: string } | undefined)?.unit ?? '';
+          const deliv = e['delivery'] as { kind?: string; minutes?: number } | undefined;
+          if (e['phase'] === 'start') {
+            const how = deliv?.kind === 'over' ? `over ${showMinutes(deliv.minutes ?? 0)}` : 'once';
+            return [`${p}${drug} ${dose(e['dose'])} ${String(e['route'])} ${how} started`];
+          }
+          return [`${p}${drug} ${String(e['phase'])}${e['phase'] === 'stop' ? 'ped' : 'd'} at ${delivered} ${unit} delivered${by}`];
+        }
+        case 'give':
+          return [`${p}gave ${String(e['drug'])} ${dose(e['dose'])}${e['route'] ? ` ${String(e['route'])}` : ''}${by}`];
+        case 'reduce':
+          return [`${p}${String(e['drug'])} reduced to ${dose(e['to'])}${by}`];
+        case 'notify':
+          return [`${p}notified ${String(e['role'])}${by}`];
+        case 'attend': {
+          const role = String(e['role']);
+          if (e['status'] === 'assigned') {
+            const mins = typeof e['minutes'] === 'number' ? ` for ${showMinutes(e['minutes'] as number)}` : '';
+            return [`${p}a ${role} attends${mins}${by}`];
+          }
+          const within = typeof e['within'] === 'number' ? ` (needed within ${showMinutes(e['within'] as number)})` : '';
+          return [`${p}NO ${role} FREE to attend${within}${by}`];
+        }
+        case 'escalate':
+          return [`${p}ESCALATED: ${String(e['level'])}${by}`];
+        case 'staffing.violation':
+          if (e['kind'] === 'attend') return [`${p}STAFFING: no ${String(e['role'])} was free in time${by}`];
+          return [`STAFFING: ${String(e['actual'])} ${String(e['role'])}, ${String(e['required'])} needed`];
+        case 'input.rejected':
+          return [`input rejected: ${String(e['reason'])}`];
+        default:
+          return [`${p}${e.type}`];
+      }
+    }
+  }
+}
+
+function outcomeLine(trace: Trace, vs: readonly View[]): string {
+  const outs = trace.records.filter((r) => r.type === 'outcome');
+  const end = trace.records.find((r) => r.type === 'end');
+  const parts = outs.map((r) => {
+    if (r.type !== 'outcome') return '';
+    const why = [r.reason, r.rule ? `rule ${r.rule}` : undefined].filter((x) => x !== undefined).join(', ');
+    return `${vs.length > 1 && r.participant !== undefined ? `${r.participant} ` : ''}${r.outcome} at ${showTime(r.t)}${why ? ` (${why})` : ''}`;
+  });
+  const open = vs.filter((v) => !v.complete).map((v) => v.participant ?? 'the participant');
+  let text = parts.length ? `Outcome: ${parts.join('; ')}.` : 'Outcome: none.';
+  if (end && end.type === 'end' && end.reason === 'horizon') {
+    text += ` The simulation stopped at ${showTime(end.t)} (time horizon)${open.length && vs.length > 1 ? ` with ${open.join(', ')} still in session` : ''}.`;
+  } else if (!end && open.length) text += ` The trace ends at ${showTime(vs[0]?.end ?? 0)}.`;
+  return text;
+}
+
+/** Items joined by "; ", broken into lines between items only. */
+function wrap(items: readonly string[], indent: string, width: number): string[] {
+  const lines: string[] = [];
+  let cur = '';
+  for (const it of items) {
+    if (cur && indent.length + cur.length + 2 + it.length > width) {
+      lines.push(`${indent}${cur};`);
+      cur = it;
+    } else cur = cur ? `${cur}; ${it}` : it;
+  }
+  if (cur) lines.push(indent + cur);
+  return lines;
+}
