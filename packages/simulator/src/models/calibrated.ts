@@ -37,6 +37,8 @@ export interface CalibratedOptions {
   readonly profile?: IvProfile;
   /** 1-based number of this session among the participant's dosing sessions (adverse events decline with it). Default 1. */
   readonly sessionIndex?: number;
+  /** The participants had a severe hypertensive episode in an earlier session: this session is managed (parameters.ts `MANAGEMENT`). Default false. */
+  readonly afterSevereEpisode?: boolean;
   /** Staff called away: off unless a rate is set. */
   readonly staff?: { readonly leaveRatePerHour?: number; readonly absenceMeanMinutes?: number };
 }
@@ -140,7 +142,7 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
       ...draw,
       ...(adverse.surge !== undefined ? { surge: adverse.surge } : {}),
       ...(adverse.desaturation !== undefined ? { desaturation: adverse.desaturation } : {}),
-    }, { ivProfile, planned });
+    }, { ivProfile, planned, managed: options.afterSevereEpisode === true });
     const profile: TraceParticipant = { id, age: patient.age, weightKg: patient.weightKg, baseline: physiology.baselineValues(), flags };
     const events = adverse.events.filter((e) => e.name !== undefined).map((e) => ({ t: e.t, name: e.name! }));
     participants.push({ profile, physiology, events });
@@ -152,7 +154,7 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
     participants,
     staff,
     staffAtStart: roster,
-    parameters: parameterRecord({ profile: ivProfile, sessionIndex: index, ...(options.staff?.leaveRatePerHour !== undefined ? { 'STAFF.leaveRatePerHour': options.staff.leaveRatePerHour } : {}), ...(options.staff?.absenceMeanMinutes !== undefined ? { 'STAFF.absenceMeanMinutes': options.staff.absenceMeanMinutes } : {}) }),
+    parameters: parameterRecord({ profile: ivProfile, sessionIndex: index, afterSevereEpisode: options.afterSevereEpisode === true, ...(options.staff?.leaveRatePerHour !== undefined ? { 'STAFF.leaveRatePerHour': options.staff.leaveRatePerHour } : {}), ...(options.staff?.absenceMeanMinutes !== undefined ? { 'STAFF.absenceMeanMinutes': options.staff.absenceMeanMinutes } : {}) }),
     model: 'calibrated',
   };
 }

@@ -18,6 +18,7 @@ import { effectByRoute, totalEffect } from './kinetics.js';
 import {
   AMPLITUDE,
   BASELINE,
+  MANAGEMENT,
   MEASUREMENT,
   POPULATION,
   SLOW_NOISE,
@@ -217,6 +218,8 @@ export interface PhysiologyOptions {
   readonly ivProfile: IvProfile;
   /** The session's planned exposure (protocol as written): excursions scale by how much of it was actually delivered by their onset. */
   readonly planned: Exposure;
+  /** The patient had a severe hypertensive episode in an earlier session: this one is managed (parameters.ts `MANAGEMENT`). */
+  readonly managed?: boolean;
 }
 
 /** Fraction of the planned hemodynamic effect actually present at `t` (0..1): gates excursions so an undosed participant has none. */
@@ -245,6 +248,10 @@ export class ParticipantPhysiology implements Physiology {
     let a = this.amp.get(route);
     if (a === undefined) {
       a = amplitudes(route, this.options.ivProfile, this.patient, this.session);
+      if (this.options.managed === true) {
+        const f = MANAGEMENT.amplitudeFactor.value;
+        a = { sbp: a.sbp * f, dbp: a.dbp * f, hr: a.hr };
+      }
       this.amp.set(route, a);
     }
     return a;
@@ -282,8 +289,9 @@ export class ParticipantPhysiology implements Physiology {
       const k = desatShape(t, s.desaturation);
       if (k > 0) spo2Drop += this.gate(s.desaturation.t0, exposure) * k * s.desaturation.depth;
     }
-    const sbp = p.baseline.sbp + slow(s.slow.sbp, t) + dSbp;
-    const dbp = p.baseline.dbp + slow(s.slow.dbp, t) + dDbp;
+    const b = this.baseline();
+    const sbp = b.sbp + slow(s.slow.sbp, t) + dSbp;
+    const dbp = b.dbp + slow(s.slow.dbp, t) + dDbp;
     return {
       sbp,
       dbp,
@@ -323,9 +331,17 @@ export class ParticipantPhysiology implements Physiology {
     return kind !== undefined && MEASUREMENT.roundReadings.value ? Math.round(reading) : reading;
   }
 
+  /** This session's baseline SBP/DBP (lower when managed). */
+  private baseline(): { sbp: number; dbp: number } {
+    const b = this.patient.baseline;
+    return this.options.managed === true
+      ? { sbp: b.sbp - MANAGEMENT.baselineSbpDrop.value, dbp: b.dbp - MANAGEMENT.baselineDbpDrop.value }
+      : { sbp: b.sbp, dbp: b.dbp };
+  }
+
   /** Baseline (pre-dose, no slow variation) true values by declared measure, for the trace header. */
   baselineValues(): Record<string, number> {
-    const b = this.patient.baseline;
+    const b = { ...this.patient.baseline, ...this.baseline() };
     const v: Record<VitalKind, number> = {
       sbp: b.sbp,
       dbp: b.dbp,

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { compile } from '@kapspec/compiler';
+import type { IR } from '@kapspec/runtime';
+import { describe, expect, it } from 'vitest';
+import type { Exposure } from '../src/model.js';
+import { createRng } from '../src/rng.js';
+import { eventNameFor, sedationModel, sessionRates } from '../src/models/adverse.js';
+import { calibratedModel, CalibratedModelError } from '../src/models/calibrated.js';
+import { referencePeak } from '../src/models/kinetics.js';
+import { listParameters } from '../src/models/parameters.js';
+import { vitalKind } from '../src/models/physiology.js';
+
+const SEED = 20261126;
+
+function example(name: string): IR {
+  const text = readFileSync(new URL(`../../../examples/${name}`, import.meta.url), 'utf8');
+  const { ir, diagnostics } = compile(text);
+  if (ir === undefined) throw new Error(diagnostics.map((d) => d.message).join('\n'));
+  return ir;
+}
+const iv = example('individual-iv.kap');
+const esk = example('intranasal-esketamine.kap');
+const group = example('group-im.kap');
+
+const IV_DOSE: Exposure = { doses: [{ drug: 'ketamine', route: 'iv', start: 15, end: 55, amount: 0.5, unit: 'mg/kg' }] };
+
+describe('parameters', () => {
+  it('every parameter has a value, a unit and a source (row id with citation, or a rationale)', () => {
+    for (const { name, parameter } of listParameters()) {
+      expect(parameter.unit, name).not.toBe('');
+      if (parameter.source === 'parameter') expect(parameter.rationale.length, name).toBeGreaterThan(10);
+      else {
+        expect(parameter.source, name).toMatch(/^(IV|ES)\d+$/);
+        expect(parameter.citation.length, name).toBeGreaterThan(5);
+      }
+    }
+  });
+});
+
+describe('kinetics', () => {
+  it('the IV reference regimen peaks at the end of the 40-min infusion, intranasal at 40 min', () => {
+    expect(referencePeak('iv', 'hemodynamic').peakTime).toBeCloseTo(40, 0);
+    expect(referencePeak('intranasal', 'hemodynamic').peakTime).toBeCloseTo(40, 1);
+    expect(referencePeak('intranasal', 'dissociative').peakTime).toBeCloseTo(40, 1);
+  });
+});
+
+describe('calibratedModel', () => {
+  const scenario = calibratedModel(iv, { session: 'dosing', seed: SEED });
+  const p = scenario.participants[0]!;
+
+  it('is deterministic for a seed', () => {
+    const again = calibratedModel(iv, { session: 'dosing', seed: SEED });
+    expect(again.participants[0]!.profile).toEqual(p.profile);
+    expect(again.participants[0]!.events).toEqual(p.events);
+    expect(again.participants[0]!.physiology.truth(47, IV_DOSE)).toEqual(p.physiology.truth(47, IV_DOSE));
+  });
+
+  it('gives every declared measure a value; truth is deterministic', () => {
+    const v = p.physiology.truth(30, IV_DOSE);
+    expect(Object.keys(v).sort()).toEqual(iv.measures.map((m) => m.name).sort());
+    expect(p.physiology.truth(30, IV_DOSE)).toEqual(v);
+  });
+
+  it('responds to exposure: the rise needs a dose, and pausing the infusion bends the curve', () => {
+    const none: Exposure = { doses: [] };
+    const paused: Exposure = {
+      doses: [
+        { drug: 'ketamine', route: 'iv', start: 15, end: 25, amount: 0.125, unit: 'mg/kg' },
+        { drug: 'ketamine', route: 'iv', start: 45, end: 75, amount: 0.375, unit: 'mg/kg' },
+      ],
+    };
+    const at = (e: Exposure, t: number) => p.physiology.truth(t, e)['sbp']!;
+    const rise = at(IV_DOSE, 55) - at(none, 55);
+    expect(rise).toBeGreaterThan(0);
+    expect(at(paused, 40)).toBeLessThan(at(IV_DOSE, 40));
+    // Back to baseline well after the end (IV7).
+    expect(Math.abs(at(IV_DOSE, 55 + 90) - at(none, 55 + 90))).toBeLessThan(1);
+    // Ondansetron has no modelled effect.
+    const ond: Exposure = { doses: [{ drug: 'ondansetron', route: 'iv', start: 20, end: 20, amount: 4, unit: 'mg' }] };
+    expect(p.physiology.truth(30, ond)).toEqual(p.physiology.truth(30, none));
+  });
+
+  it('measure adds noise and never clamps', () => {
+    const rng = createRng(1);
+    const readings = Array.from({ length: 200 }, () => p.physiology.measure('spo2', 99.5, 0, rng));
+    expect(Math.max(...readings)).toBeGreaterThan(100);
+    expect(new Set(readings).size).toBeGreaterThan(3);
+  });
+
+  it('an unknown measure is flat in the middle of its range', () => {
+    const ir: IR = { ...iv, measures: [...iv.measures, { ...iv.measures[0]!, name: 'pain', unit: 'score', min: 0, max: 10 }] };
+    const s = calibratedModel(ir, { session: 'dosing', seed: SEED });
+    expect(s.participants[0]!.physiology.truth(10, IV_DOSE)['pain']).toBe(5);
+    expect(s.participants[0]!.physiology.truth(50, IV_DOSE)['pain']).toBe(5);
+  });
+
+  it('emits only declared event names, at times after the planned dose (except pre-dose nausea)', () => {
+    const declared = new Set(esk.events.map((e) => e.name));
+    let total = 0;
+    for (let seed = 0; seed < 200; seed++) {
+      const s = calibratedModel(esk, { session: 'dosing', seed });
+      for (const e of s.participants[0]!.events) {
+        total++;
+        expect(declared.has(e.name)).toBe(true);
+        expect(e.t).toBeGreaterThanOrEqual(0);
+      }
+    }
+    expect(total).toBeGreaterThan(50);
+  });
+
+  it('samples ages within the population, derives caution flags, and sometimes carries an exclude flag', () => {
+    let excluded = 0;
+    for (let seed = 0; seed < 300; seed++) {
+      const prof = calibratedModel(iv, { session: 'dosing', seed }).participants[0]!.profile;
+      expect(prof.age).toBeGreaterThanOrEqual(18);
+      expect(prof.age).toBeLessThanOrEqual(75);
+      expect(prof.flags.includes('age_50_or_over')).toBe(prof.age >= 50);
+      if (prof.flags.some((f) => ['psychotic_disorder', 'pregnancy', 'vascular_aneurysm'].includes(f))) excluded++;
+    }
+    expect(excluded).toBeGreaterThan(0);
+  });
+
+  it('keeps the same people across a course (sessionIndex changes only the session draws)', () => {
+    const s1 = calibratedModel(esk, { session: 'dosing', seed: SEED, sessionIndex: 1 });
+    const s5 = calibratedModel(esk, { session: 'dosing', seed: SEED, sessionIndex: 5 });
+    expect(s5.participants[0]!.profile.age).toBe(s1.participants[0]!.profile.age);
+  });
+
+  it('group: participants and a roster scaled per participants; staff absences only when a rate is set', () => {
+    const s = calibratedModel(group, { session: 'circle', seed: SEED, participants: 6 });
+    expect(s.participants).toHaveLength(6);
+    expect(s.staffAtStart['facilitator']).toBe(2);
+    expect(s.staff).toEqual([]);
+    const away = calibratedModel(group, { session: 'circle', seed: SEED, participants: 6, staff: { leaveRatePerHour: 1 } });
+    expect(away.staff.length).toBeGreaterThan(0);
+    expect(away.parameters['STAFF.leaveRatePerHour']).toBe(1);
+  });
+
+  it('rejects an unknown session with a typed error', () => {
+    expect(() => calibratedModel(iv, { session: 'nope', seed: 1 })).toThrow(CalibratedModelError);
+  });
+});
+
+describe('names', () => {
+  it('maps measures and events by name', () => {
+    expect(vitalKind('sbp')).toBe('sbp');
+    expect(vitalKind('systolic_bp')).toBe('sbp');
+    expect(vitalKind('heart_rate')).toBe('hr');
+    expect(vitalKind('spo2')).toBe('spo2');
+    expect(vitalKind('cadss')).toBe('cadss');
+    expect(vitalKind('pain')).toBeUndefined();
+    expect(eventNameFor('anxiety', ['panic', 'nausea'])).toBe('panic');
+    expect(eventNameFor('anxiety', ['panic', 'anxiety'])).toBe('anxiety');
+    expect(eventNameFor('request_stop', ['request_stop'])).toBe('request_stop');
+    expect(eventNameFor('dizziness', ['nausea'])).toBeUndefined();
+  });
+});
+
+describe('per-session rates', () => {
+  it('accumulate to the per-patient figures', () => {
+    const r = sessionRates('nausea');
+    let none = Math.pow(1 - r.background, 8);
+    for (let k = 0; k < 8; k++) none *= 1 - r.first * Math.pow(0.9, k);
+    expect(1 - none).toBeCloseTo(0.28, 6);
+    const s = sedationModel();
+    expect(s.a / (s.a + s.b)).toBeCloseTo(0.347, 6);
+  });
+});
