@@ -116,6 +116,8 @@ export const MEASUREMENT = {
   cadssSd: p(2, 'CADSS points', 'rater error SD of the CADSS (parameter)'),
   unknownRelSd: p(0.01, 'fraction of declared range', 'measures the model does not know: noise SD as a fraction of the declared range'),
   roundReadings: p(true, 'boolean', 'monitors display whole numbers: readings of known vitals are rounded to integers (rounding, not clamping)'),
+  spo2DisplayMax: p(100, '%', 'a saturation is a share of haemoglobin: a pulse oximeter never displays more than 100 %, however its error falls; the protocol still receives (and rejects) any reading outside its declared range'),
+  scoreDisplayMin: p(0, 'points', 'rating scales such as the CADSS have no negative scores: a rater error cannot produce one'),
 } as const;
 
 // ── Drug effect time courses ─────────────────────────────────────────────

@@ -327,7 +327,12 @@ export class ParticipantPhysiology implements Physiology {
                 : kind === 'rr'
                   ? MEASUREMENT.rrSd.value
                   : MEASUREMENT.cadssSd.value;
-    const reading = value + normal(rng, 0, sd);
+    let reading = value + normal(rng, 0, sd);
+    // What the instrument can display (an oximeter tops out at 100 %, a rating
+    // scale starts at 0): a property of the device, applied to the noise only
+    // when the truth itself is inside those limits.
+    if (kind === 'spo2' && value <= MEASUREMENT.spo2DisplayMax.value) reading = Math.min(reading, MEASUREMENT.spo2DisplayMax.value);
+    if (kind === 'cadss' && value >= MEASUREMENT.scoreDisplayMin.value) reading = Math.max(reading, MEASUREMENT.scoreDisplayMin.value);
     return kind !== undefined && MEASUREMENT.roundReadings.value ? Math.round(reading) : reading;
   }
 
