@@ -4,15 +4,20 @@
 // and the terminal UI) split into chunks loaded only when that command runs.
 // Loading chevrotain's many small ESM modules one by one cost most of a
 // second; a bundle loads in a fraction of that (see `pnpm bench startup`).
-import { chmodSync } from 'node:fs';
+import { chmodSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const cli = fileURLToPath(new URL('../', import.meta.url));
 
+// Chunk names carry content hashes: start from an empty folder so old chunks do not pile up.
+rmSync(`${cli}bundle`, { recursive: true, force: true });
+
 await build({
   absWorkingDir: cli,
-  entryPoints: { kapspec: 'src/bin.ts' },
+  // `kapspec stats --workers K` starts bundle/stats-worker.js (the simulator's worker entry; stats.ts
+  // locates it next to the chunk that holds it: `new URL('./stats-worker.js', import.meta.url)`).
+  entryPoints: { kapspec: 'src/bin.ts', 'stats-worker': '@kapspec/simulator/stats-worker' },
   outdir: 'bundle',
   bundle: true,
   splitting: true,

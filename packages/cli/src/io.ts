@@ -32,6 +32,8 @@ export interface Io {
    * the new content, never a half-written file. Same error contract as readFile.
    */
   writeFile(path: string, text: string): Promise<void>;
+  /** Creates a directory (absolute path) and its missing parents; an existing directory is fine. Same error contract. */
+  makeDirectory(path: string): Promise<void>;
 }
 
 /** The real thing: process streams, process.env, node:fs. */
@@ -54,6 +56,9 @@ export function nodeIo(): Io {
     cwd: process.cwd(),
     readFile: (path) => fs.readFile(path, 'utf8'),
     writeFile: writeFileAtomic,
+    makeDirectory: async (path) => {
+      await fs.mkdir(path, { recursive: true });
+    },
   };
 }
 
@@ -95,6 +100,8 @@ export function describeIoError(error: unknown): string {
       return 'no such file';
     case 'EISDIR':
       return 'is a directory';
+    case 'EEXIST':
+      return 'a file of that name is in the way';
     case 'ENOTDIR':
       return 'a parent of the path is not a directory';
     case 'EACCES':

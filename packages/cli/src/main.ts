@@ -13,6 +13,10 @@ import { Command, type CommanderError } from 'commander';
 import { checkCommand } from './commands/check.js';
 import { compileCommand } from './commands/compile.js';
 import { fmtCommand } from './commands/fmt.js';
+import { replayCommand } from './commands/replay.js';
+import { simulateCommand } from './commands/simulate.js';
+import { statsCommand } from './commands/stats.js';
+import { testCommand } from './commands/test.js';
 import { EXIT_OK, EXIT_USAGE, type CommandContext } from './context.js';
 import type { Io } from './io.js';
 
@@ -37,8 +41,11 @@ Examples:
   $ kapspec check examples/individual-iv.kap
   $ kapspec check --format json examples/*.kap
   $ kapspec fmt --check examples/*.kap
+  $ kapspec simulate examples/individual-iv.kap --seed 7
+  $ kapspec test examples/flawed/bp-every-20-min.kap --runs 100
 
-Exit codes: 0 ok, 1 errors found (or files need formatting), 2 usage or I/O error.
+Exit codes: 0 ok, 1 findings (errors in a protocol, files that need
+formatting, a property that fails), 2 usage or I/O error.
 Colour is used only on a terminal and never when NO_COLOR is set.
 Run \`kapspec <command> --help\` for a command's options and examples.`;
 
@@ -66,12 +73,12 @@ function configure(cmd: Command, path: string, io: Io): Command {
 export function createProgram(context: CommandContext): Command {
   const { io } = context;
   const program = configure(new Command('kapspec'), 'kapspec', io)
-    .description('Author, check, format, compile and simulate KAP session protocols (.kap files).')
+    .description('Author, check, format, compile, simulate and test KAP session protocols (.kap files).')
     .version(readVersion(), '-V, --version', 'print the kapspec version')
     .helpOption('-h, --help', 'show help')
     .helpCommand('help [command]', 'show help for a command')
     .addHelpText('after', PROGRAM_EXAMPLES);
-  for (const make of [checkCommand, fmtCommand, compileCommand]) {
+  for (const make of [checkCommand, fmtCommand, compileCommand, simulateCommand, testCommand, replayCommand, statsCommand]) {
     const cmd = make(context);
     configure(cmd, `kapspec ${cmd.name()}`, io).helpOption('-h, --help', 'show help');
     program.addCommand(cmd);

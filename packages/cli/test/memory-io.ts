@@ -26,6 +26,8 @@ export interface MemoryIo {
   readonly files: Map<string, string>;
   /** Paths passed to writeFile, in order. */
   readonly writes: string[];
+  /** Directories that exist (given, or created with makeDirectory). */
+  readonly dirs: Set<string>;
   stdout(): string;
   stderr(): string;
 }
@@ -61,8 +63,13 @@ export function memoryIo(options: MemoryIoOptions = {}): MemoryIo {
       writes.push(path);
       files.set(path, text);
     },
+    makeDirectory: async (path) => {
+      if (unwritable.has(path)) throw errno('EACCES', path);
+      if (files.has(path)) throw errno('EEXIST', path);
+      for (let p = path; p !== posix.dirname(p); p = posix.dirname(p)) dirs.add(p);
+    },
   };
-  return { io, files, writes, stdout: () => out, stderr: () => err };
+  return { io, files, writes, dirs, stdout: () => out, stderr: () => err };
 }
 
 export interface RunResult {

@@ -93,6 +93,14 @@ export interface SimulateOptions {
   readonly participantIds?: readonly string[];
   /** The header's `model`. Default: the scenario's `model`, else `scripted`. */
   readonly model?: TraceHeader['model'];
+  /**
+   * Called at the end of every instant (after its timers, inputs and tick)
+   * with the records so far and the instant's time; returning true stops the
+   * run there, WITHOUT an `end` record: the trace is a prefix. For callers
+   * that only need to know whether a property has already failed (the
+   * search's shrinking); a full trace never uses it.
+   */
+  readonly until?: (records: readonly TraceRecord[], t: number) => boolean;
 }
 
 /** A scenario or option that cannot be simulated (named problem; never a silent fix). */
@@ -673,6 +681,10 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       while (tick * resolution <= t) tick++;
     }
     if (finished) break;
+    if (options.until?.(records, t)) {
+      actor.stop();
+      return { header, records };
+    }
     if (t >= horizon) {
       records.push({ t, type: 'end', reason: 'horizon' });
       actor.stop();

@@ -1,0 +1,263 @@
+/**
+ * `kapspec stats <file> --sessions N [--seed N] [--session ID] [--workers K]
+ * [--profile yale|cohort741] [--format text|json|csv]`: Monte Carlo
+ * statistics over N sessions of the calibrated model (`runStats`,
+ * @kapspec/simulator). The report goes to stdout; progress to stderr, only on
+ * a terminal; diagnostics and errors to stderr.
+ */
+import { availableParallelism } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { StatsFigure, StatsReport } from '@kapspec/simulator';
+import { EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
+import type { Io } from '../io.js';
+import { parsePositive, parseSeed } from '../protocol.js';
+
+export interface StatsCommandOptions {
+  readonly sessions: number;
+  readonly seed: number;
+  readonly session?: string;
+  /** A positive integer, or `auto`. */
+  readonly workers: number | 'auto';
+  readonly profile: 'yale' | 'cohort741';
+  readonly format: 'text' | 'json' | 'csv';
+}
+
+/** The seed when `--seed` is not given (as `simulate`). */
+export const DEFAULT_STATS_SEED = 1;
+/** `--workers auto` uses at most this many threads. */
+export const MAX_AUTO_WORKERS = 8;
+
+function parseWorkers(value: string): number | 'auto' {
+  if (value === 'auto') return 'auto';
+  try {
+    return parsePositive(value);
+  } catch {
+    throw new InvalidArgumentError('expected a whole number of at least 1, or auto');
+  }
+}
+
+const HELP = `
+Examples:
+  $ kapspec stats examples/individual-iv.kap --sessions 1000
+  $ kapspec stats examples/intranasal-esketamine.kap --sessions 500 --format csv > stats.csv
+  $ kapspec stats examples/individual-iv.kap --sessions 10000 --workers 2 --format json
+
+Simulates --sessions independent sessions with the calibrated participant
+model (published figures, ../shared/design/CALIBRATION.md) through the
+protocol's own state machine and reports, with 95 % confidence intervals
+(Wilson for proportions, normal for means):
+  outcomes     share of participants discharged / deferred / ended /
+               escalated / none (no outcome by the simulation horizon); they
+               sum to 1
+  rules        per rule: share of sessions in which it fired, fires per session
+  pause        share of sessions paused; minutes paused per session (mean, SD,
+               median, 90th and 99th percentile from 1-minute bins, max)
+  staff        per role: mean share of present person-time spent attending a
+               participant; sessions with a staffing violation
+  session      session length in minutes
+  calibration  every CALIBRATION.md figure the route allows, computed from the
+               simulated sessions, next to the published figure; figures that
+               do not measure the same thing are marked, figures that cannot
+               be computed from single sessions are listed with the reason
+
+Session i uses seed S_i derived from --seed and i alone; \`kapspec simulate
+--seed S_i\` replays it. The results are the same, bit for bit, for any
+--workers (default auto: one thread per core, at most ${MAX_AUTO_WORKERS}, one for
+small runs). Memory does not grow with --sessions: each session is folded
+into running totals and dropped.
+
+--format json prints one object (version field "kapspecStats": 1):
+  {"kapspecStats":1, "protocol", "session", "seed", "sessions",
+   "participantsPerSession", "participants", "model":"calibrated", "profile",
+   "outcomes":[{"outcome","count","rate","ci":[lo,hi]}],
+   "rules":[{"rule","sessions","rate","ci","fires","meanFires","meanFiresCi"}],
+   "pause":{"sessions","rate","ci","meanMinutes","meanMinutesCi","sdMinutes",
+            "maxMinutes","p50Minutes","p90Minutes","p99Minutes",
+            "meanMinutesWhenPaused"},
+   "staff":{"violationSessions","violationRate","violationCi",
+            "roles":[{"role","meanShare","ci","violationSessions",
+                      "violationRate","violationCi"}]},
+   "sessionLength":{"meanMinutes","ci","sdMinutes","minMinutes","maxMinutes"},
+   "calibration":{"route","dosed","withReadings",
+     "rows":[{"id","figure","value","ci","n","unit","published",
+              "publishedValue","comparable","note"}],
+     "notComputed":[{"id","figure","reason"}]}}
+Rates are fractions (0..1); times are minutes; null marks a value no session
+contributed to. --format csv prints one row per figure with the header
+section,name,value,ci_low,ci_high,published,unit (published: the published
+figure as a number in the row's unit, empty when there is none).
+
+Progress is shown on stderr when it is a terminal.
+
+Exit codes: 0 done, 1 the protocol has errors, 2 usage or I/O error (a
+missing file, an unknown session, --sessions not a positive integer).`;
+
+export function statsCommand(context: CommandContext): Command {
+  return new Command('stats')
+    .description('Monte Carlo outcome statistics over many simulated sessions, with confidence intervals')
+    .argument('<file>', 'the .kap file')
+    .addOption(new Option('--sessions <n>', 'sessions to simulate (a positive integer)').argParser(parsePositive).makeOptionMandatory())
+    .addOption(new Option('--seed <n>', 'random seed, an integer 0..4294967295').argParser(parseSeed).default(DEFAULT_STATS_SEED))
+    .option('--session <id>', 'the session to simulate (default: the dosing session)')
+    .addOption(new Option('--workers <k>', 'worker threads (a positive integer, or auto); results do not depend on it').argParser(parseWorkers).default('auto'))
+    .addOption(new Option('--profile <profile>', 'IV response profile of the calibrated model').choices(['yale', 'cohort741']).default('yale'))
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'csv']).default('text'))
+    .addHelpText('after', HELP)
+    .action(async (file: string, options: StatsCommandOptions) => {
+      context.exit(await runStatsCommand(context, file, options));
+    });
+}
+
+/** `auto`: one thread per core (at most MAX_AUTO_WORKERS), but one when the run is a single chunk. */
+export function resolveWorkers(workers: number | 'auto', sessions: number, chunkSize: number): number {
+  if (workers !== 'auto') return workers;
+  const chunks = Math.ceil(sessions / chunkSize);
+  return Math.max(1, Math.min(availableParallelism(), MAX_AUTO_WORKERS, chunks));
+}
+
+/** Line-based progress on a terminal: one line rewritten in place at most 10 times a second. */
+function progressBar(io: Io): { update(done: number, total: number): void; end(): void } {
+  if (!io.stderr.isTTY) return { update: () => undefined, end: () => undefined };
+  let last = 0;
+  let shown = false;
+  const started = Date.now();
+  return {
+    update(done, total) {
+      const now = Date.now();
+      if (done < total && now - last < 100) return;
+      last = now;
+      const width = 30;
+      const filled = Math.round((width * done) / total);
+      const rate = done / Math.max(0.001, (now - started) / 1000);
+      io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} sessions, ${rate.toFixed(1)}/s `);
+      shown = true;
+    },
+    end() {
+      if (shown) io.stderr.write('\n');
+    },
+  };
+}
+
+export async function runStatsCommand(context: CommandContext, file: string, options: StatsCommandOptions): Promise<number> {
+  const { io } = context;
+  const { loadProtocol, chooseSession } = await import('../protocol.js');
+  const p = await loadProtocol(io, 'stats', file);
+  if (typeof p === 'number') return p;
+  const session = chooseSession(io, 'stats', p, options.session);
+  if (typeof session === 'number') return session;
+
+  const sim = await import('@kapspec/simulator');
+  const workers = resolveWorkers(options.workers, options.sessions, sim.STATS_CHUNK_SIZE);
+  const progress = progressBar(io);
+  let report: StatsReport;
+  try {
+    report = await sim.runStats(p.ir, {
+      session: session.name,
+      sessions: options.sessions,
+      seed: options.seed,
+      workers,
+      profile: options.profile,
+      onProgress: (done, total) => progress.update(done, total),
+    });
+  } catch (error) {
+    progress.end();
+    if (error instanceof sim.StatsError || error instanceof sim.CalibratedModelError || error instanceof sim.SimulationError) {
+      io.stderr.write(`kapspec stats: cannot simulate ${file}: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw error;
+  }
+  progress.end();
+  const figures = sim.statsFigures(report);
+  if (options.format === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else if (options.format === 'csv') io.stdout.write(renderStatsCsv(figures));
+  else io.stdout.write(renderStatsText(report, figures));
+  return EXIT_OK;
+}
+
+// ── Output ──────────────────────────────────────────────────────────────
+
+function csvField(v: string | number | null): string {
+  if (v === null) return '';
+  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : v;
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** One row per figure: section,name,value,ci_low,ci_high,published,unit. */
+export function renderStatsCsv(figures: readonly StatsFigure[]): string {
+  const lines = ['section,name,value,ci_low,ci_high,published,unit'];
+  for (const f of figures) lines.push([f.section, f.name, f.value, f.ciLow, f.ciHigh, f.publishedValue, f.unit].map(csvField).join(','));
+  return `${lines.join('\n')}\n`;
+}
+
+/** A figure's value in its unit, for people. */
+export function formatValue(x: number | null, unit: string): string {
+  if (x === null || !Number.isFinite(x)) return '—';
+  switch (unit) {
+    case 'fraction':
+      return `${(100 * x).toFixed(1)} %`;
+    case 'min':
+      return `${x.toFixed(1)} min`;
+    case 'ratio':
+    case 'fires':
+      return x.toFixed(3);
+    default:
+      return `${x.toFixed(1)} ${unit}`;
+  }
+}
+
+function formatCi(f: StatsFigure): string {
+  if (f.ciLow === null || f.ciHigh === null) return '';
+  if (f.unit === 'fraction') return `${(100 * f.ciLow).toFixed(1)}–${(100 * f.ciHigh).toFixed(1)} %`;
+  const v = (x: number) => (f.unit === 'ratio' || f.unit === 'fires' ? x.toFixed(3) : x.toFixed(1));
+  return `${v(f.ciLow)}–${v(f.ciHigh)}${f.unit === 'ratio' || f.unit === 'fires' ? '' : ` ${f.unit}`}`;
+}
+
+const SECTION_TITLES: Record<StatsFigure['section'], string> = {
+  outcomes: 'Outcomes (share of participants)',
+  rules: 'Rules',
+  pause: 'Pause time',
+  staff: 'Staff',
+  session: 'Session length',
+  calibration: 'CALIBRATION.md figures (simulated vs published)',
+};
+
+/** The readable table: measure, value, 95 % CI, published figure. */
+export function renderStatsText(report: StatsReport, figures: readonly StatsFigure[]): string {
+  const out: string[] = [];
+  const who = report.participantsPerSession === 1 ? '1 participant' : `${report.participantsPerSession} participants`;
+  out.push(`Protocol "${report.protocol}", session ${report.session}: ${report.sessions} sessions (${who} each), seed ${report.seed}, calibrated model (${report.profile} profile).`);
+  out.push('');
+  const header = ['measure', 'value', '95 % CI', 'published'];
+  const rows = figures.map((f) => [f.name, formatValue(f.value, f.unit), formatCi(f), f.published === null ? '' : `${f.published}${f.comparable === false ? ' *' : ''}`]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  let section: string | undefined;
+  figures.forEach((f, i) => {
+    if (f.section !== section) {
+      section = f.section;
+      if (i > 0) out.push('');
+      out.push(`${SECTION_TITLES[f.section]}`);
+      out.push(`  ${line(header)}`);
+    }
+    out.push(`  ${line(rows[i]!)}`);
+  });
+  const cal = report.calibration;
+  out.push('');
+  out.push(`Route ${cal.route ?? 'none'}: ${cal.dosed} participants dosed, ${cal.withReadings} with pre- and post-dose blood pressure readings.`);
+  if (cal.rows.some((r) => !r.comparable)) out.push('* not the same measure as the published figure (see the notes).');
+  if (cal.rows.length > 0) {
+    out.push('Notes:');
+    const seen = new Set<string>();
+    for (const r of cal.rows) {
+      if (r.note === 'as above' || seen.has(r.note)) continue;
+      seen.add(r.note);
+      out.push(`  ${r.id} ${r.figure}: ${r.note}.`);
+    }
+  }
+  if (cal.notComputed.length > 0) {
+    out.push('Not computed from simulated sessions:');
+    for (const n of cal.notComputed) out.push(`  ${n.id} ${n.figure}: ${n.reason}.`);
+  }
+  return `${out.join('\n')}\n`;
+}

@@ -1,0 +1,95 @@
+import { describe, expect, it, vi } from 'vitest';
+import { resolveWorkers } from '../src/commands/stats.js';
+import { BAD } from './fixtures.js';
+import { ANSI, run } from './memory-io.js';
+import { example } from './sim-fixtures.js';
+
+// The runtime simulates ~5–20 sessions a second today: keep runs small.
+vi.setConfig({ testTimeout: 120_000 });
+
+const IV = 'examples/individual-iv.kap';
+const IN = 'examples/intranasal-esketamine.kap';
+const files = { [IV]: example(IV), [IN]: example(IN), 'bad.kap': BAD };
+
+describe('kapspec stats', () => {
+  it('text: a table of measure, value, 95 % CI and published figure; nothing on stderr off a terminal', async () => {
+    const r = await run(['stats', IV, '--sessions', '4', '--workers', '1'], { files });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toBe('Protocol "Individual IV ketamine-assisted psychotherapy", session dosing: 4 sessions (1 participant each), seed 1, calibrated model (yale profile).');
+    expect(r.stdout).toContain('\nOutcomes (share of participants)\n');
+    expect(r.stdout).toMatch(/\n {2}measure +value +95 % CI +published\n/);
+    expect(r.stdout).toMatch(/\n {2}discharged +\d+\.\d %/);
+    expect(r.stdout).toMatch(/\n {2}hypertension: sessions fired +\d+\.\d % +\d+\.\d–\d+\.\d %/);
+    expect(r.stdout).toMatch(/\n {2}IV1 mean peak SBP rise +-?\d+\.\d mmHg .*\+16\.0 mmHg \(SD 11\.2\), 2,342 infusions\n/);
+    expect(r.stdout).toContain('Not computed from simulated sessions:');
+    expect(r.stdout).not.toMatch(ANSI);
+  });
+
+  it('json: the documented, stable report; the same for 1 and 2 workers', async () => {
+    const a = await run(['stats', IV, '--sessions', '3', '--seed', '5', '--workers', '1', '--format', 'json'], { files });
+    expect(a.code).toBe(0);
+    const report = JSON.parse(a.stdout) as Record<string, unknown>;
+    expect(Object.keys(report)).toEqual(['kapspecStats', 'protocol', 'session', 'seed', 'sessions', 'participantsPerSession', 'participants', 'model', 'profile', 'outcomes', 'rules', 'pause', 'staff', 'sessionLength', 'calibration']);
+    expect(report).toMatchObject({ kapspecStats: 1, session: 'dosing', seed: 5, sessions: 3, model: 'calibrated', profile: 'yale' });
+    const b = await run(['stats', IV, '--sessions', '3', '--seed', '5', '--workers', '2', '--format', 'json'], { files });
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  it('csv: one row per figure with the documented header', async () => {
+    const r = await run(['stats', IN, '--sessions', '2', '--format', 'csv'], { files });
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('section,name,value,ci_low,ci_high,published,unit');
+    expect(lines).toContain('outcomes,discharged,' + lines.find((l) => l.startsWith('outcomes,discharged,'))!.slice('outcomes,discharged,'.length));
+    expect(lines.some((l) => /^calibration,"?ES13 observed sedation.*,0\.347,fraction$/.test(l))).toBe(true);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^(outcomes|rules|pause|staff|session|calibration),/);
+  });
+
+  it('--help documents the JSON and the CSV columns', async () => {
+    const r = await run(['stats', '--help'], { files });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('"kapspecStats":1');
+    expect(r.stdout).toContain('section,name,value,ci_low,ci_high,published,unit');
+  });
+
+  it('progress goes to stderr only on a terminal', async () => {
+    const r = await run(['stats', IV, '--sessions', '2', '--format', 'json'], { files, stderrTTY: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\r\[#+\] 2\/2 sessions, [\d.]+\/s \n$/);
+    expect(() => JSON.parse(r.stdout)).not.toThrow();
+  });
+
+  it('usage and I/O mistakes: exit 2 with one line, never a clamp', async () => {
+    for (const [args, message] of [
+      [['stats', IV], /required option '--sessions <n>' not specified/],
+      [['stats', IV, '--sessions', '0'], /'--sessions <n>' argument '0' is invalid\. expected a whole number of at least 1/],
+      [['stats', IV, '--sessions', '-3'], /--sessions/],
+      [['stats', IV, '--sessions', '2.5'], /expected a whole number of at least 1/],
+      [['stats', IV, '--sessions', 'many'], /expected a whole number of at least 1/],
+      [['stats', IV, '--sessions', '2', '--workers', '0'], /expected a whole number of at least 1, or auto/],
+      [['stats', IV, '--sessions', '2', '--format', 'xml'], /--format/],
+      [['stats', IV, '--sessions', '2', '--session', 'nope'], /has no session `nope`/],
+      [['stats', 'missing.kap', '--sessions', '2'], /missing\.kap/],
+    ] as const) {
+      const r = await run(args, { files });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+    }
+  });
+
+  it('a protocol with errors: diagnostics and exit 1', async () => {
+    const r = await run(['stats', 'bad.kap', '--sessions', '2'], { files });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.kap has errors/);
+  });
+
+  it('--workers auto: one thread for a single chunk, never more than the chunks', () => {
+    expect(resolveWorkers('auto', 5, 32)).toBe(1);
+    expect(resolveWorkers('auto', 64, 32)).toBeLessThanOrEqual(2);
+    expect(resolveWorkers(3, 5, 32)).toBe(3);
+  });
+});

@@ -1,0 +1,83 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compile } from '../packages/compiler/src/index.js';
+import { checkProperties, parseTrace } from '../packages/simulator/src/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ANSI, ROOT, STACK, assertBuilt, kapspec } from './helpers/cli.js';
+
+vi.setConfig({ testTimeout: 120_000 });
+
+let tmp: string;
+beforeAll(() => {
+  assertBuilt();
+  tmp = mkdtempSync(join(tmpdir(), 'kapspec-e2e-replay-'));
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const WORD = { passed: 'PASS', failed: 'FAIL', inconclusive: 'INCONCLUSIVE' } as const;
+
+describe('kapspec replay (real binary)', () => {
+  it.each([
+    ['examples/individual-iv.kap', 'calibrated', '7'],
+    ['examples/group-im.kap', 'calibrated', '2'],
+    ['examples/flawed/bp-every-20-min.kap', 'adversarial', '4'],
+  ])('simulate --out, then replay %s (%s): identical re-run, the saved trace\'s verdicts', async (file, model, seed) => {
+    const trace = join(tmp, `${model}-${seed}.jsonl`);
+    const sim = await kapspec(['simulate', file, '--model', model, '--seed', seed, '--out', trace]);
+    expect(sim.code).toBe(0);
+    const saved = readFileSync(trace, 'utf8');
+
+    const r = await kapspec(['replay', trace, file]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).not.toMatch(ANSI);
+    expect(r.stdout).toContain(`The re-run is identical to the saved trace (${saved.split('\n').length - 1} lines).`);
+    expect(readFileSync(trace, 'utf8')).toBe(saved); // replay never rewrites the trace
+
+    const parsed = parseTrace(saved);
+    if ('error' in parsed) throw new Error(parsed.error.message);
+    const ir = compile(readFileSync(join(ROOT, file), 'utf8'), { file }).ir!;
+    const verdicts = checkProperties(ir, parsed.trace.header.session, parsed.trace);
+    for (const v of verdicts) expect(r.stdout).toMatch(new RegExp(`^${WORD[v.status]} +${v.name.replace('.', '\\.')} +1 run `, 'm'));
+    expect(r.code).toBe(verdicts.some((v) => v.status === 'failed') ? 1 : 0);
+  });
+
+  it('a corrupted trace: exit 2, one line naming the line and field, no stack', async () => {
+    const trace = join(tmp, 'good.jsonl');
+    expect((await kapspec(['simulate', 'examples/individual-iv.kap', '--out', trace])).code).toBe(0);
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    const cases: [string, RegExp][] = [
+      [lines.slice(0, 20).join('\n') + '\n' + lines[20]!.slice(0, 25), /line 21: not valid JSON/],
+      [[...lines.slice(0, 5), lines[5]!.replace(/"values":\{"/, '"values":{"x":"high","'), ...lines.slice(6)].join('\n'), /line 6, field "values\.x": expected a number, got "high"/],
+    ];
+    for (const [text, message] of cases) {
+      const bad = join(tmp, 'bad.jsonl');
+      writeFileSync(bad, text);
+      const r = await kapspec(['replay', bad, 'examples/individual-iv.kap']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^kapspec replay: ${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a valid trace: `));
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.split('\n')).toHaveLength(2);
+      expect(r.stderr).not.toMatch(STACK);
+    }
+  });
+
+  it('a trace replayed against a modified protocol: exit 2 with the message', async () => {
+    const kap = join(tmp, 'iv.kap');
+    writeFileSync(kap, readFileSync(join(ROOT, 'examples/individual-iv.kap'), 'utf8'));
+    const trace = join(tmp, 'iv-before.jsonl');
+    expect((await kapspec(['simulate', kap, '--out', trace])).code).toBe(0);
+    writeFileSync(kap, readFileSync(kap, 'utf8').replace('monitor sbp, dbp, hr every 10 min', 'monitor sbp, dbp, hr every 5 min'));
+    const r = await kapspec(['replay', trace, kap]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('kapspec replay: the protocol changed since this trace was made: ');
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
+  it('a missing trace: exit 2', async () => {
+    const r = await kapspec(['replay', 'nope.jsonl', 'examples/individual-iv.kap']);
+    expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'kapspec replay: cannot read nope.jsonl: no such file\n' });
+  });
+});

@@ -1,0 +1,101 @@
+/**
+ * The live session view in a real terminal: tmux runs
+ * packages/cli/test/tui/tmux-simulate.mjs (the BUILT packages) in a detached
+ * 120x40 session; the test reads the screen with `tmux capture-pane -p`,
+ * waits for the outcome, checks the stages and a vitals line, then sends `q`
+ * and checks the program ended (exit code 0).
+ *
+ * Skipped, with a message, when tmux is not installed (.ci/run installs it).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../packages/cli/test/tui/tmux-simulate.mjs', import.meta.url));
+const BUILT = fileURLToPath(new URL('../packages/cli/dist/tui/index.js', import.meta.url));
+const SOCKET = `kapspec-e2e-${process.pid}`;
+const EXITED = /\[exited (\d+)\]/;
+
+const hasTmux = spawnSync('tmux', ['-V'], { encoding: 'utf8' }).status === 0;
+if (!hasTmux) console.warn('test/e2e-tui.test.ts: skipped: tmux is not installed (apt-get install tmux; .ci/run does)');
+
+function tmux(...args: string[]): string {
+  return execFileSync('tmux', ['-L', SOCKET, ...args], { encoding: 'utf8' });
+}
+
+const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
+
+async function waitFor(session: string, check: (s: string) => boolean, timeout: number): Promise<string> {
+  const start = Date.now();
+  let s = '';
+  for (;;) {
+    s = screen(session);
+    if (check(s)) return s;
+    if (Date.now() - start > timeout) throw new Error(`timed out after ${timeout} ms; the screen:\n${s}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Starts the script in a detached 120x40 session; the shell line reports its exit code, then keeps the pane open. */
+function start(session: string, which: 'individual' | 'group', speed: number, paused = false): void {
+  // ink draws only the last frame when CI is set: the view must run as on a developer's terminal.
+  const command = `env -u CI -u CONTINUOUS_INTEGRATION TERM=xterm-256color '${process.execPath}' '${SCRIPT}' ${which} ${speed}${paused ? ' paused' : ''}; echo "[exited $?]"; sleep 60`;
+  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', ROOT, command);
+}
+
+afterAll(() => {
+  if (hasTmux) spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
+});
+
+describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => {
+  it('individual-iv: stages, vitals with sparklines, the pause in the log, the outcome; q quits', async () => {
+    if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`pnpm build\` before the e2e tests`);
+    start('iv', 'individual', 120, true);
+    await waitFor('iv', (x) => x.includes('playback paused') && x.includes('Log ('), 60_000);
+    // → steps one happening at a time: step until the surge read at minute 35 pauses the infusion.
+    const logCount = (x: string) => Number(/Log \((\d+) so far\)/.exec(x)?.[1]);
+    let x = screen('iv');
+    for (let i = 0; i < 40 && !x.includes('infusion ‖ PAUSED'); i++) {
+      const n = logCount(x);
+      tmux('send-keys', '-t', 'iv', 'Right');
+      x = await waitFor('iv', (y) => logCount(y) === n + 1, 10_000);
+    }
+    expect(x).toMatch(/▶ infusion ‖ PAUSED/);
+    expect(x).toMatch(/t\+35 min\s+infusion PAUSED \[rule hypertension\]/);
+    expect(x).toMatch(/^SBP .* 195 now /m);
+    // Space plays on to the outcome.
+    tmux('send-keys', '-t', 'iv', 'Space');
+    const s = await waitFor('iv', (y) => y.includes('Outcome  ■'), 60_000);
+    expect(s).toContain('Individual IV ketamine-assisted psychotherapy · session dosing');
+    expect(s).toMatch(/Stages\s+✓ predose ─ ✓ infusion ─ ✓ recovery/);
+    expect(s).toMatch(/Outcome  ■ discharged at t\+\d+ min/);
+    // A vitals line: measure, unit, true sparkline and value, seen sparkline and value, thresholds.
+    expect(s).toMatch(/^SBP\s+mmHg\s+[▁▂▃▄▅▆▇█]{8,}\s+[\d.]+\s+[▁▂▃▄▅▆▇█]{8,}\s+[\d.]+\s.*>160 >180 >200$/m);
+    expect(s).toMatch(/^SPO2\s+%\s+[▁▂▃▄▅▆▇█]+/m);
+    expect(s).toMatch(/therapist\s+free 1\s+attending 0\s+absent 0/);
+    expect(s).toContain('End of the trace — q to quit.');
+    expect(s).not.toMatch(EXITED);
+    tmux('send-keys', '-t', 'iv', 'q');
+    const after = await waitFor('iv', (x) => EXITED.test(x), 10_000);
+    expect(EXITED.exec(after)![1]).toBe('0');
+  }, 90_000);
+
+  it('group-im: the participant grid, paused with space, then q', async () => {
+    if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`pnpm build\` before the e2e tests`);
+    start('group', 'group', 10);
+    const s = await waitFor('group', (x) => /t\+4\d min/.test(x) && x.includes('attended by facilitator'), 60_000);
+    tmux('send-keys', '-t', 'group', 'Space');
+    const paused = await waitFor('group', (x) => x.includes('playback paused'), 10_000);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(screen('group')).toBe(paused);
+    expect(s).toMatch(/Stages\s+✓ opening ─ ▶ journey ─ · sharing/);
+    expect(paused).toContain('Participants (6)');
+    expect(paused).toMatch(/^\s+p1\s+journey\s+[\d.]+\s+[▁▂▃▄▅▆▇█]+.*attended by facilitator$/m);
+    expect(paused).toMatch(/facilitator\s+free 0\s+attending 2/);
+    tmux('send-keys', '-t', 'group', 'q');
+    const after = await waitFor('group', (x) => EXITED.test(x), 10_000);
+    expect(EXITED.exec(after)![1]).toBe('0');
+  }, 90_000);
+});
