@@ -4,12 +4,14 @@
 import { benchLanguage } from './language.mjs';
 import { printTable } from './measure.mjs';
 import { benchRuntime } from './runtime.mjs';
+import { benchSimulator } from './simulator.mjs';
 import { benchStartup } from './startup.mjs';
 
 const only = process.argv[2];
-const benches = { language: benchLanguage, runtime: benchRuntime, startup: benchStartup };
+const benches = { language: benchLanguage, runtime: benchRuntime, startup: benchStartup, simulator: benchSimulator };
 console.log(`kapspec benchmarks (node ${process.version})`);
 for (const [name, bench] of Object.entries(benches)) {
   if (only && only !== name) continue;
-  printTable(bench());
+  // A bench returns a table or a list of tables, possibly asynchronously.
+  for (const table of [await bench()].flat()) printTable(table);
 }

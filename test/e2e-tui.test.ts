@@ -45,11 +45,31 @@ function start(session: string, which: 'individual' | 'group', speed: number, pa
   tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', ROOT, command);
 }
 
+/** Starts the real `kapspec` binary (the bundled CLI) in a detached 120x40 session. */
+function startKapspec(session: string, args: string): void {
+  const bin = fileURLToPath(new URL('../packages/cli/bundle/kapspec.js', import.meta.url));
+  const command = `env -u CI -u CONTINUOUS_INTEGRATION TERM=xterm-256color '${process.execPath}' '${bin}' ${args}; echo "[exited $?]"; sleep 60`;
+  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', ROOT, command);
+}
+
 afterAll(() => {
   if (hasTmux) spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
 });
 
 describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => {
+  it('`kapspec simulate` on a terminal plays the session live; q quits with exit 0', async () => {
+    startKapspec('cli', 'simulate examples/individual-iv.kap --session dosing --seed 3');
+    const s = await waitFor('cli', (x) => x.includes('Stages') && /^SBP\s+mmHg/m.test(x), 60_000);
+    expect(s).toContain('Individual IV ketamine-assisted psychotherapy · session dosing');
+    expect(s).toMatch(/Stages\s+(✓|▶) predose/);
+    expect(s).toMatch(/^SBP\s+mmHg\s+[▁▂▃▄▅▆▇█]+/m);
+    expect(s).toContain('space pause/resume');
+    tmux('send-keys', '-t', 'cli', 'q');
+    const after = await waitFor('cli', (x) => EXITED.test(x), 10_000);
+    expect(EXITED.exec(after)![1]).toBe('0');
+  }, 90_000);
+
+
   it('individual-iv: stages, vitals with sparklines, the pause in the log, the outcome; q quits', async () => {
     if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`pnpm build\` before the e2e tests`);
     start('iv', 'individual', 120, true);

@@ -27,6 +27,10 @@ await build({
   // Bundle the workspace packages from their TypeScript sources.
   conditions: ['@kapspec/source'],
   minifySyntax: true,
+  // ink imports React's devtools only when asked to; it is not installed.
+  external: ['react-devtools-core'],
+  // React's production build: smaller and faster to load than the development one.
+  define: { 'process.env.NODE_ENV': '"production"' },
   sourcemap: 'linked',
   // CommonJS dependencies (commander) call require() for node built-ins.
   banner: { js: "import { createRequire as __kapspecRequire } from 'node:module';\nconst require = __kapspecRequire(import.meta.url);" },

@@ -34,6 +34,18 @@ export interface Io {
   writeFile(path: string, text: string): Promise<void>;
   /** Creates a directory (absolute path) and its missing parents; an existing directory is fine. Same error contract. */
   makeDirectory(path: string): Promise<void>;
+  /**
+   * The real terminal, for the interactive views: present only when stdin and
+   * stdout are both terminals (a key can be read and a screen drawn). Tests
+   * and pipes have none, so commands print plain text.
+   */
+  readonly terminal?: Terminal;
+}
+
+export interface Terminal {
+  readonly stdin: NodeJS.ReadStream;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
 }
 
 /** The real thing: process streams, process.env, node:fs. */
@@ -59,6 +71,9 @@ export function nodeIo(): Io {
     makeDirectory: async (path) => {
       await fs.mkdir(path, { recursive: true });
     },
+    ...(process.stdin.isTTY === true && process.stdout.isTTY === true
+      ? { terminal: { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr } }
+      : {}),
   };
 }
 

@@ -44,8 +44,11 @@ firing and their actions, staff changes, the outcome); last, a one-line
 summary with the outcome, its reason, the rule and its .kap line. Readings of
 continuous monitors are shown when something else happens in that minute.
 --out writes the trace (JSON Lines) atomically; \`kapspec replay\` re-runs it.
-On a terminal the same plain timeline is printed (--no-tui keeps it that way
-once the terminal view is available).
+On a terminal the session plays live: the stage timeline, true and observed
+vitals as sparklines against the protocol's thresholds, the event and action
+log and the staff board. Keys: space pause/resume, → step one event, + / −
+speed, q quit. Off a terminal (a pipe, a CI log), or with --no-tui, the plain
+timeline is printed instead.
 
 Exit codes: 0 simulated, 1 the protocol has errors, 2 usage or I/O error (a
 missing file, an unknown session, a bad option value).`;
@@ -113,9 +116,10 @@ export async function runSimulate(context: CommandContext, file: string, options
   }
 
   const color = useColor(io, io.stdout);
-  if (io.stdout.isTTY && options.tui) {
-    // The ink session view (issue 5) plugs in here. Until it does, a terminal gets the plain timeline.
-    io.stdout.write(renderTimeline(ir, trace, { file, color }));
+  if (io.terminal && options.tui) {
+    // On a terminal: the live session view (ink, loaded only here).
+    const tui = await import('../tui/index.js');
+    await tui.showSimulation({ ir, trace, ...io.terminal });
   } else {
     io.stdout.write(renderTimeline(ir, trace, { file, color }));
   }

@@ -20,6 +20,8 @@ export interface StatsCommandOptions {
   readonly workers: number | 'auto';
   readonly profile: 'yale' | 'cohort741';
   readonly format: 'text' | 'json' | 'csv';
+  /** `--no-tui` sets this to false. */
+  readonly tui?: boolean;
 }
 
 /** The seed when `--seed` is not given (as `simulate`). */
@@ -102,6 +104,7 @@ export function statsCommand(context: CommandContext): Command {
     .addOption(new Option('--workers <k>', 'worker threads (a positive integer, or auto); results do not depend on it').argParser(parseWorkers).default('auto'))
     .addOption(new Option('--profile <profile>', 'IV response profile of the calibrated model').choices(['yale', 'cohort741']).default('yale'))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'csv']).default('text'))
+    .option('--no-tui', 'plain progress and table even on a terminal')
     .addHelpText('after', HELP)
     .action(async (file: string, options: StatsCommandOptions) => {
       context.exit(await runStatsCommand(context, file, options));
@@ -148,7 +151,12 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
 
   const sim = await import('@kapspec/simulator');
   const workers = resolveWorkers(options.workers, options.sessions, sim.STATS_CHUNK_SIZE);
-  const progress = progressBar(io);
+  const text = options.format === 'text';
+  // On a terminal (text output): the ink progress bar, then the table; elsewhere a plain progress line on stderr.
+  const ui = io.terminal && options.tui !== false && text
+    ? (await import('../tui/index.js')).showStats({ ...io.terminal, title: `kapspec stats ${file}`, total: options.sessions })
+    : undefined;
+  const progress = ui ? { update: (done: number) => ui.progress(done), end: () => undefined } : progressBar(io);
   let report: StatsReport;
   try {
     report = await sim.runStats(p.ir, {
@@ -169,6 +177,12 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   }
   progress.end();
   const figures = sim.statsFigures(report);
+  if (ui) {
+    const { header, rows } = statsTable(figures);
+    await ui.finish({ header, rows, done: options.sessions });
+    io.stdout.write(statsNotes(report));
+    return EXIT_OK;
+  }
   if (options.format === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (options.format === 'csv') io.stdout.write(renderStatsCsv(figures));
   else io.stdout.write(renderStatsText(report, figures));
@@ -228,8 +242,7 @@ export function renderStatsText(report: StatsReport, figures: readonly StatsFigu
   const who = report.participantsPerSession === 1 ? '1 participant' : `${report.participantsPerSession} participants`;
   out.push(`Protocol "${report.protocol}", session ${report.session}: ${report.sessions} sessions (${who} each), seed ${report.seed}, calibrated model (${report.profile} profile).`);
   out.push('');
-  const header = ['measure', 'value', '95 % CI', 'published'];
-  const rows = figures.map((f) => [f.name, formatValue(f.value, f.unit), formatCi(f), f.published === null ? '' : `${f.published}${f.comparable === false ? ' *' : ''}`]);
+  const { header, rows } = statsTable(figures);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
   let section: string | undefined;
@@ -242,8 +255,23 @@ export function renderStatsText(report: StatsReport, figures: readonly StatsFigu
     }
     out.push(`  ${line(rows[i]!)}`);
   });
-  const cal = report.calibration;
   out.push('');
+  out.push(statsNotes(report).trimEnd());
+  return `${out.join('\n')}\n`;
+}
+
+/** The table's header and rows: measure, value, 95 % CI, published figure. */
+export function statsTable(figures: readonly StatsFigure[]): { header: string[]; rows: string[][] } {
+  return {
+    header: ['measure', 'value', '95 % CI', 'published'],
+    rows: figures.map((f) => [f.name, formatValue(f.value, f.unit), formatCi(f), f.published === null ? '' : `${f.published}${f.comparable === false ? ' *' : ''}`]),
+  };
+}
+
+/** What follows the table: the route, the notes on calibration figures, what was not computed. */
+export function statsNotes(report: StatsReport): string {
+  const out: string[] = [];
+  const cal = report.calibration;
   out.push(`Route ${cal.route ?? 'none'}: ${cal.dosed} participants dosed, ${cal.withReadings} with pre- and post-dose blood pressure readings.`);
   if (cal.rows.some((r) => !r.comparable)) out.push('* not the same measure as the published figure (see the notes).');
   if (cal.rows.length > 0) {

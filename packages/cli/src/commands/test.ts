@@ -22,6 +22,8 @@ export interface TestCommandOptions {
   readonly format: 'text' | 'json' | 'junit';
   readonly session?: string;
   readonly model: 'adversarial' | 'calibrated';
+  /** `--no-tui` sets this to false. */
+  readonly tui?: boolean;
 }
 
 export const DEFAULT_RUNS = 100;
@@ -74,6 +76,7 @@ export function testCommand(context: CommandContext): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'junit']).default('text'))
     .option('--session <id>', 'the session to test (default: the dosing session)')
     .addOption(new Option('--model <model>', 'scenario model').choices(['adversarial', 'calibrated']).default('adversarial'))
+    .option('--no-tui', 'print plain text even on a terminal')
     .addHelpText('after', HELP)
     .action(async (file: string, options: TestCommandOptions) => {
       context.exit(await runTest(context, file, options));
@@ -164,6 +167,21 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
 
   const color = useColor(io, io.stdout);
   const style = { tty: io.stdout.isTTY, color, file: p.file };
+  if (io.terminal && options.tui !== false) {
+    // On a terminal: progress per property, then each counterexample with its
+    // `.kap` lines marked (ink, loaded only here).
+    const tui = await import('../tui/index.js');
+    const rows = report.results.map((r) => ({ name: r.name, status: r.status, runs: r.runs, span: r.span, note: undefined }));
+    await tui.showTestReport({
+      ...io.terminal,
+      title: `kapspec test ${p.file}`,
+      results: report.results,
+      source: p.text,
+      file: p.file,
+      summary: `${verdicts.countLine(rows)} (${report.runs} run${report.runs === 1 ? '' : 's'}, seed ${report.seed}).`,
+    });
+    return code;
+  }
   const out: string[] = [];
   out.push(`Testing "${p.ir.protocol.title}", session ${report.session}: ${report.runs} ${report.model} run${report.runs === 1 ? '' : 's'}, seed ${report.seed}.`);
   out.push('');

@@ -1,0 +1,164 @@
+// Simulator throughput and Monte Carlo memory (`pnpm bench simulator`):
+//   1. Monte Carlo sessions/s of `runStats` on examples/individual-iv.kap
+//      (session dosing), with 1 worker (this thread) and 2 worker threads;
+//   2. the simulator's events/s (`simulate`, scenarios pre-built) as a ratio
+//      to sending the very same input events (readings, observations, staff
+//      changes, recorded from those simulations) to the same machine with
+//      bare `actor.send` on a SimulatedClock set to each event's time;
+//   3. peak memory (maxRSS of a child process) of `runStats` for N and 10·N
+//      sessions: 10,000 and 100,000 when that fits the time budget,
+//      otherwise N chosen from the measured rate so the whole bench stays
+//      under about 3 minutes (printed, with the reason).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createActor, SimulatedClock } from 'xstate';
+import { compile } from '../packages/compiler/dist/index.js';
+import { createProtocolMachine } from '../packages/runtime/dist/index.js';
+import { calibratedModel, runStats, simulate, statsSessionSeed, STATS_CHUNK_SIZE } from '../packages/simulator/dist/index.js';
+
+const EXAMPLE = fileURLToPath(new URL('../examples/individual-iv.kap', import.meta.url));
+const SESSION = 'dosing';
+/** Seconds each sessions/s measurement aims for. */
+const RATE_SECONDS = 12;
+/** Seconds the two memory runs together may take (100,000 sessions need more than that at today's rates). */
+const MEMORY_BUDGET_SECONDS = 100;
+const MINUTE = 60_000;
+
+const fmt = (x, digits = 1) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const int = (x) => Math.round(x).toLocaleString('en');
+
+async function sessionsPerSecond(ir, sessions, workers) {
+  const t0 = performance.now();
+  await runStats(ir, { session: SESSION, sessions, seed: 1, workers });
+  return sessions / ((performance.now() - t0) / 1000);
+}
+
+/** The input events a trace sent to the machine, with their clock readings. */
+function inputsOf(trace) {
+  const out = [];
+  for (const r of trace.records) {
+    if (r.type === 'observe') out.push({ ms: r.t * MINUTE, event: { type: 'measure', values: r.values, ...(r.participant !== undefined ? { participant: r.participant } : {}) } });
+    else if (r.type === 'event') out.push({ ms: r.t * MINUTE, event: { type: 'event', name: r.name, ...(r.participant !== undefined ? { participant: r.participant } : {}) } });
+    else if (r.type === 'staff') out.push({ ms: r.t * MINUTE, event: { type: r.action === 'arrive' ? 'staff.arrive' : 'staff.leave', role: r.role } });
+  }
+  return out;
+}
+
+function eventsRatio(ir) {
+  const n = 24;
+  const scenarios = [];
+  for (let i = 0; i < n; i++) {
+    const seed = statsSessionSeed(1, i);
+    scenarios.push({ seed, scenario: calibratedModel(ir, { session: SESSION, seed }) });
+  }
+  // Warm-up, and the recorded inputs.
+  const recorded = scenarios.map(({ seed, scenario }) => {
+    const trace = simulate(ir, { session: SESSION, scenario, seed });
+    return { header: trace.header, inputs: inputsOf(trace) };
+  });
+  const events = recorded.reduce((s, r) => s + r.inputs.length, 0);
+  const t0 = performance.now();
+  for (const { seed, scenario } of scenarios) simulate(ir, { session: SESSION, scenario, seed });
+  const simMs = performance.now() - t0;
+  const bare = () => {
+    for (const { header, inputs } of recorded) {
+      const clock = new SimulatedClock();
+      const machine = createProtocolMachine(ir, { session: SESSION, participant: header.participants[0], staff: header.staff });
+      const actor = createActor(machine, { clock });
+      actor.subscribe({ error: () => undefined });
+      actor.start();
+      for (const { ms, event } of inputs) {
+        if (ms > clock.now()) clock.set(ms);
+        actor.send(event);
+        if (actor.getSnapshot().status !== 'active') break;
+      }
+      actor.stop();
+    }
+  };
+  bare(); // warm-up
+  const t1 = performance.now();
+  bare();
+  const bareMs = performance.now() - t1;
+  return { n, events, simRate: events / (simMs / 1000), bareRate: events / (bareMs / 1000) };
+}
+
+/** maxRSS (bytes) of a child process running `runStats` over `sessions` with 2 workers. */
+function peakMemory(sessions) {
+  const script = `
+    import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+    import { resourceUsage } from 'node:process';
+    import { compile } from ${JSON.stringify(new URL('../packages/compiler/dist/index.js', import.meta.url).href)};
+    import { runStats } from ${JSON.stringify(new URL('../packages/simulator/dist/index.js', import.meta.url).href)};
+    const ir = compile(readFileSync(${JSON.stringify(EXAMPLE)}, 'utf8')).ir;
+    const t0 = performance.now();
+    const r = await runStats(ir, { session: ${JSON.stringify(SESSION)}, sessions: ${sessions}, seed: 1, workers: 2 });
+    console.log(JSON.stringify({ maxRSS: resourceUsage().maxRSS * 1024, seconds: (performance.now() - t0) / 1000, sessions: r.sessions }));
+  `;
+  const dir = mkdtempSync(join(tmpdir(), 'kapspec-bench-'));
+  const file = join(dir, 'memory.mjs');
+  writeFileSync(file, script);
+  const res = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 15 * 60_000 });
+  rmSync(dir, { recursive: true, force: true });
+  if (res.status !== 0) throw new Error(`memory run of ${sessions} sessions failed: ${res.stderr}`);
+  return JSON.parse(res.stdout.trim().split('\n').at(-1));
+}
+
+export async function benchSimulator() {
+  const ir = compile(readFileSync(EXAMPLE, 'utf8')).ir;
+  if (!ir) throw new Error('examples/individual-iv.kap does not compile');
+
+  // A first estimate of the rate, then runs sized to take about RATE_SECONDS each.
+  const probe = await sessionsPerSecond(ir, 8, 1);
+  // An even number of chunks (at least 4), so 2 workers get equal shares.
+  const pair = 2 * STATS_CHUNK_SIZE;
+  const sized = Math.max(2 * pair, Math.ceil((probe * RATE_SECONDS) / pair) * pair);
+  const one = await sessionsPerSecond(ir, sized, 1);
+  const two = await sessionsPerSecond(ir, sized, 2);
+
+  const ratio = eventsRatio(ir);
+
+  // Memory: 10,000 and 100,000 sessions if the two runs fit the budget at the 2-worker rate, else N and 10·N.
+  const wanted = 10_000;
+  let n = wanted;
+  let why = `10,000 and 100,000 sessions fit the ${MEMORY_BUDGET_SECONDS}-s budget at ${fmt(two)} sessions/s`;
+  if ((11 * wanted) / two > MEMORY_BUDGET_SECONDS) {
+    n = Math.max(2 * STATS_CHUNK_SIZE, Math.floor((MEMORY_BUDGET_SECONDS * two) / 11 / STATS_CHUNK_SIZE) * STATS_CHUNK_SIZE);
+    why = `at ${fmt(two)} sessions/s (2 workers), 10,000 + 100,000 sessions would take ${int((11 * wanted) / two / 60)} min; N = ${int(n)} keeps both runs within ~${MEMORY_BUDGET_SECONDS} s`;
+  }
+  const small = peakMemory(n);
+  const large = peakMemory(10 * n);
+  const mb = (b) => `${fmt(b / 2 ** 20)} MiB`;
+
+  return [
+    {
+      title: `Simulator: Monte Carlo (runStats) on examples/individual-iv.kap, session ${SESSION}, ${int(sized)} sessions per run`,
+      header: ['', 'sessions/s', 'ratio to 1 worker'],
+      rows: [
+        ['1 worker (main thread)', fmt(one), '1.00'],
+        ['2 worker threads', fmt(two), (two / one).toFixed(2)],
+      ],
+    },
+    {
+      title: `Simulator: events/s over ${ratio.n} sessions (${int(ratio.events)} input events: readings, observations, staff changes)`,
+      header: ['', 'events/s', 'ratio to bare actor.send'],
+      rows: [
+        ['bare actor.send of the recorded events (baseline)', int(ratio.bareRate), '1.00'],
+        ['simulator (simulate, scenarios pre-built)', int(ratio.simRate), (ratio.simRate / ratio.bareRate).toFixed(3)],
+      ],
+    },
+    {
+      title: `Simulator: peak memory of runStats (2 workers, child process maxRSS) — sizes N = ${int(n)} and 10·N = ${int(10 * n)}: ${why}`,
+      header: ['sessions', 'maxRSS', 'time'],
+      rows: [
+        [int(small.sessions), mb(small.maxRSS), `${fmt(small.seconds)} s`],
+        [int(large.sessions), mb(large.maxRSS), `${fmt(large.seconds)} s`],
+        ['ratio 10·N / N', (large.maxRSS / small.maxRSS).toFixed(2), ''],
+      ],
+    },
+  ];
+}
