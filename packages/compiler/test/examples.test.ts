@@ -121,7 +121,12 @@ describe('individual-iv.kap, session dosing', () => {
   it('(d) escalation: SpO2 85 % for 1 min on the continuous oximeter escalates, naming desaturation', () => {
     const d = run({ patient: patient(NORMAL, [[30, { spo2: 85 }]]) });
     expect(verdict(d)).toEqual({ outcome: 'escalated', reason: 'emergency', rule: 'desaturation', at: 31, line: actionLine(ir, 'dosing', 'desaturation', 'escalate') });
-    expect(d.actions()).toEqual(['15 administer start ketamine 0', '31 notify medical_provider (desaturation)', '31 escalate emergency (desaturation)']);
+    expect(d.actions()).toEqual([
+      '15 administer start ketamine 0',
+      '31 notify medical_provider (desaturation)',
+      '31 escalate emergency (desaturation)',
+      '31 administer stop ketamine 0.2 (desaturation)',
+    ]);
     expect(d.of('escalate')).toEqual([expect.objectContaining({ level: 'emergency', rule: 'desaturation', at: 31 })]);
   });
 
@@ -134,18 +139,20 @@ describe('individual-iv.kap, session dosing', () => {
       '35 notify medical_provider (hypertension)',
       '35 notify medical_provider (severe_hypertension)',
       '35 escalate emergency (severe_hypertension)',
+      // The paused pump is told to stop: the session is over.
+      '35 administer stop ketamine 0.25 (severe_hypertension)',
     ]);
   });
 
-  // Runtime gap (reported): `then stop infusion, notify medical_provider,
-  // escalate emergency` ends the session before the `stop` is carried out,
-  // so no `administer stop` is emitted and the delivered dose is never
-  // frozen. An app driving a pump from `administer` events is never told to
-  // stop it. Remove `.fails` when the runtime carries out stops first.
-  it.fails('(d) escalation with `stop infusion` in the same rule emits `administer stop`', () => {
+  // `then stop infusion, notify medical_provider, escalate emergency`: the
+  // ending leaves the stage as any stage is left, so an app driving a pump
+  // from `administer` events is told to stop it, and the dose is frozen.
+  it('(d) escalation with `stop infusion` in the same rule emits `administer stop`', () => {
     const d = run({ patient: patient(NORMAL, [[30, { spo2: 85 }]]) });
     expect(d.of('administer').map((e) => e.phase)).toEqual(['start', 'stop']);
     expect(d.actor.getSnapshot().context.infusions[0]!.frozen).toBeCloseTo(0.2);
+    expect(d.of('administer')[1]).toMatchObject({ phase: 'stop', rule: 'desaturation', at: 31 });
+    expect(d.stages().slice(-1)).toEqual(['31 exit infusion (desaturation)']);
   });
 
   it('ended: blood pressure still 150 mmHg at 3 h hands the session over (not_settled)', () => {

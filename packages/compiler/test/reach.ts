@@ -14,8 +14,8 @@
  *   the current session time for anything else (readings and events take no
  *   time);
  * - a clock tick is the event the timer itself would send,
- *   `{ type: 'kapspec.wake', at }`, with `at` read from the snapshot's
- *   invoked timer child (its input is the next deadline, in ms);
+ *   `{ type: 'kapspec.wake', at }`, with `at` the runtime's
+ *   `nextDeadline(snapshot)` (the clock reading the timer is armed for);
  * - readings are chosen per measure from the thresholds the protocol
  *   compares that measure with (one value in each region between
  *   thresholds), one measure changed at a time from a normal vector;
@@ -33,6 +33,7 @@ import { nextTimer } from './drive.js';
 import { getShortestPaths, type StatePath } from 'xstate/graph';
 import {
   createProtocolMachine,
+  nextDeadline,
   OUTCOMES,
   type Expr,
   type IR,
@@ -176,13 +177,9 @@ function countedEvents(session: Session): string[] {
 
 // ── The traversal ────────────────────────────────────────────────────────
 
-/** The session's next deadline (clock ms), read from the invoked timer's input. */
+/** The session's next deadline (clock ms): the runtime's `nextDeadline`, read from the context (pure transitions never start the timer child). */
 export function dueOf(s: Snap): number | null {
-  for (const child of Object.values(s.children as Record<string, { getSnapshot(): { input?: unknown } } | undefined>)) {
-    const input = child?.getSnapshot().input as { due?: number | null } | undefined;
-    if (input && 'due' in input) return input.due ?? null;
-  }
-  return null;
+  return nextDeadline(s) ?? null;
 }
 
 export interface ReachOptions extends ProtocolMachineOptions {

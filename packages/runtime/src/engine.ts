@@ -10,7 +10,7 @@
  * (TOOLCHAIN gotcha 9) still yields the same trace as one stepped to each
  * deadline.
  */
-import { evaluate, elapsedThresholds, measuresOf, mentionsEvent, type EvalEnv } from './eval.js';
+import { compileExpr, evaluate, elapsedThresholds, measuresOf, mentionsEvent, type CompiledExpr, type EvalEnv } from './eval.js';
 import type { ProtocolEmitted, ProtocolInEvent, SessionOutput } from './events.js';
 import type { Action, Administer, CompareOp, Dose, DoseUnit, IR, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
 
@@ -121,9 +121,12 @@ export interface SessionContext extends StaffState {
   /** Bolus and `give` doses by drug, in the drug's unit. */
   given: Record<string, number>;
   infusions: Infusion[];
-  ruleWas: Record<string, boolean>;
-  /** `for` nodes: since when the inner condition has held. */
-  since: Record<string, number>;
+  /**
+   * What the session remembers about conditions: `was`, the last value of
+   * each rule's condition (a rule fires when it becomes true), by rule id;
+   * `since`, for each `for` node whose inner condition holds, since when.
+   */
+  conditions: { was: Record<string, boolean>; since: Record<string, number> };
 }
 
 export interface StartOptions {
@@ -146,6 +149,11 @@ export interface Plan {
   readonly dosing: boolean;
   /** A group session: stage changes and the staff pool are the group's (group.ts). */
   readonly group: boolean;
+  /** Rule conditions, resume conditions (null: none), gates by stage, discharge: prepared for evaluation (`compileExpr`). */
+  readonly when: readonly CompiledExpr[];
+  readonly resume: readonly (CompiledExpr | null)[];
+  readonly gates: readonly (readonly CompiledExpr[])[];
+  readonly discharge: CompiledExpr | null;
 }
 
 export function plan(ir: IR, session: Session): Plan {
@@ -164,6 +172,11 @@ export function plan(ir: IR, session: Session): Plan {
     thresholds: [...th].sort((a, b) => a - b),
     dosing: session.stages.some((s) => s.administer.length > 0),
     group: ir.setting.mode === 'group',
+    // The keys name each `for` node, as `evaluate` is given them elsewhere.
+    when: session.rules.map((r) => compileExpr(r.when, `w:${r.id}`)),
+    resume: session.rules.map((r) => (r.resume ? compileExpr(r.resume, `r:${r.id}`) : null)),
+    gates: session.stages.map((s, si) => s.gates.map((g, i) => compileExpr(g.expr, `g:${si}:${i}`))),
+    discharge: session.discharge ? compileExpr(session.discharge.expr, 'discharge') : null,
   };
 }
 
@@ -186,8 +199,7 @@ export function initialContext(p: Plan, origin: number, opts: StartOptions): Ses
     counts: {},
     given: {},
     infusions: [],
-    ruleWas: {},
-    since: {},
+    conditions: { was: {}, since: {} },
     present,
     busy: [],
     pending: [],
@@ -195,6 +207,90 @@ export function initialContext(p: Plan, origin: number, opts: StartOptions): Ses
     violations: [],
   };
 }
+
+/**
+ * A copy of `c` that the entry points (`start`, `advanceTo`, `apply`) may
+ * change without touching `c`: every object and array they change in place
+ * is copied, one level deep where they replace entries (`last`, `busy`, …),
+ * two where they change entries (`stage`, `infusions`); what they only
+ * replace or never change (`participant`, `outcome`, the entries of `busy`,
+ * `pending`, `violations`) is shared. Much cheaper than `structuredClone`.
+ * Keep in step with the engine: test/clone.test.ts deep-freezes the
+ * previous context at every step and fails on any write to a shared part.
+ */
+export function cloneContext(c: SessionContext): SessionContext {
+  // Written out field by field: V8 copies a literal like this about ten times
+  // faster than `{ ...c, stage: …, last: …, … }` (a spread whose properties
+  // are then overridden one by one). Key order as in `initialContext`.
+  const x: SessionContext = {
+    session: c.session,
+    origin: c.origin,
+    t: c.t,
+    participant: c.participant,
+    outcome: c.outcome,
+    stageIndex: c.stageIndex,
+    stage: cloneStage(c.stage),
+    stopped: c.stopped.slice(),
+    last: { ...c.last },
+    first: { ...c.first },
+    counts: { ...c.counts },
+    given: { ...c.given },
+    infusions: c.infusions.map(cloneInfusion),
+    conditions: { was: { ...c.conditions.was }, since: { ...c.conditions.since } },
+    present: { ...c.present },
+    busy: c.busy.slice(),
+    pending: c.pending.slice(),
+    lineOk: c.lineOk.slice(),
+    violations: c.violations.slice(),
+  };
+  if (c.who !== undefined) x.who = c.who;
+  return x;
+}
+
+/** A group participant's own part of a context (without the shared staff pool), copied as `cloneContext` does. */
+export function cloneSlice<T extends Omit<SessionContext, 'present' | 'busy' | 'pending' | 'lineOk' | 'violations' | 'session' | 'origin'> & { who: string }>(c: T): T {
+  const x: Omit<SessionContext, 'present' | 'busy' | 'pending' | 'lineOk' | 'violations' | 'session' | 'origin'> & { who: string } = {
+    t: c.t,
+    participant: c.participant,
+    outcome: c.outcome,
+    stageIndex: c.stageIndex,
+    stage: cloneStage(c.stage),
+    stopped: c.stopped.slice(),
+    last: { ...c.last },
+    first: { ...c.first },
+    counts: { ...c.counts },
+    given: { ...c.given },
+    infusions: c.infusions.map(cloneInfusion),
+    conditions: { was: { ...c.conditions.was }, since: { ...c.conditions.since } },
+    who: c.who,
+  };
+  return x as T;
+}
+
+function cloneStage(st: StageRun): StageRun {
+  const x: StageRun = {
+    enteredAt: st.enteredAt,
+    active: st.active,
+    resumedAt: st.resumedAt,
+    pausers: st.pausers.slice(),
+    minReached: st.minReached,
+    gates: st.gates.slice(),
+    monitorNext: st.monitorNext.slice(),
+  };
+  if (st.ready !== undefined) x.ready = st.ready;
+  return x;
+}
+
+const cloneInfusion = (x: Infusion): Infusion => ({
+  drug: x.drug,
+  stage: x.stage,
+  line: x.line,
+  target: x.target,
+  baseDelivered: x.baseDelivered,
+  baseActive: x.baseActive,
+  endActive: x.endActive,
+  frozen: x.frozen,
+});
 
 /** Starts the session at t = 0: population check, first stage. */
 export function start(p: Plan, c: SessionContext, out: Out): void {
@@ -222,7 +318,8 @@ export function apply(p: Plan, c: SessionContext, e: ProtocolInEvent, out: Out):
   if (c.outcome) return;
   switch (e.type) {
     case 'measure':
-      for (const [name, value] of Object.entries(e.values)) {
+      for (const name in e.values) {
+        const value = e.values[name]!;
         c.last[name] = { value, at: c.t };
         if (!(name in c.first)) c.first[name] = value;
       }
@@ -248,20 +345,77 @@ export function apply(p: Plan, c: SessionContext, e: ProtocolInEvent, out: Out):
 /** The next session minute at which something is due, or null. */
 export function nextDeadline(p: Plan, c: SessionContext): number | null {
   if (c.outcome) return null;
-  let best: number | null = null;
-  const consider = (d: number | null | undefined) => {
-    if (d === null || d === undefined || d <= c.t + EPS) return;
-    if (best === null || d < best) best = d;
-  };
-  consider(stageDue(p, c));
-  for (const n of c.stage.monitorNext) consider(n);
+  const after = c.t + EPS;
+  let best = Infinity;
+  const d = stageDue(p, c);
+  if (d !== null && d > after) best = d;
+  for (const n of c.stage.monitorNext) if (n !== null && n > after && n < best) best = n;
   if (!p.group) {
-    for (const b of c.busy) consider(b.until);
-    for (const q of c.pending) consider(q.deadline);
+    for (const b of c.busy) if (b.until > after && b.until < best) best = b.until;
+    for (const q of c.pending) if (q.deadline > after && q.deadline < best) best = q.deadline;
   }
-  for (const [k, s] of Object.entries(c.since)) consider(s + forMinutes(k));
-  consider(p.thresholds.find((x) => x > c.t + EPS));
-  return best;
+  const since = c.conditions.since;
+  for (const k in since) {
+    const due = since[k]! + forMinutes(k);
+    if (due > after && due < best) best = due;
+  }
+  for (const x of p.thresholds) {
+    if (x > after) {
+      if (x < best) best = x;
+      break;
+    }
+  }
+  return best === Infinity ? null : best;
+}
+
+// ── Reading the state ────────────────────────────────────────────────────
+
+/** One participant's part of `sessionState` (the whole of it in an individual session, with the staff). */
+export interface ParticipantState {
+  /** The stage the participant is in, or was in when the session ended. */
+  readonly stage: string;
+  /** The rules holding the stage paused, in the order they paused it; empty while it runs. */
+  readonly paused: readonly string[];
+  /** Dose of each declared drug delivered so far (infusions, boluses, `give`), in the drug's tracking unit. */
+  readonly dose: Readonly<Record<string, number>>;
+  /** How the session ended; absent while it runs. */
+  readonly outcome?: SessionOutput;
+}
+
+/** `sessionState(snapshot)` of an individual session. */
+export interface SessionState extends ParticipantState {
+  /** Session minutes of the last instant the machine processed. */
+  readonly at: number;
+  /** Staff present, by role (every declared role). */
+  readonly present: Readonly<Record<string, number>>;
+  /** Staff present and not attending (`attend … for`), by role. */
+  readonly free: Readonly<Record<string, number>>;
+}
+
+export function participantState(p: Plan, c: SessionContext): ParticipantState {
+  const dose: Record<string, number> = {};
+  for (const d of p.ir.drugs) dose[d.name] = doseDelivered(p, c, d.name);
+  return {
+    stage: currentStage(p, c).name,
+    paused: isPaused(c) ? c.stage.pausers.slice() : [],
+    dose,
+    ...(c.outcome ? { outcome: c.outcome } : {}),
+  };
+}
+
+/** Staff present and free, by declared role. */
+export function staffState(p: Plan, c: StaffState): { present: Record<string, number>; free: Record<string, number> } {
+  const present: Record<string, number> = {};
+  const freeNow: Record<string, number> = {};
+  for (const r of p.ir.roles) {
+    present[r.name] = c.present[r.name] ?? 0;
+    freeNow[r.name] = free(p, c, r.name);
+  }
+  return { present, free: freeNow };
+}
+
+export function sessionStateOf(p: Plan, c: SessionContext): SessionState {
+  return { at: c.t, ...participantState(p, c), ...staffState(p, c) };
 }
 
 // ── Time steps ───────────────────────────────────────────────────────────
@@ -324,19 +478,23 @@ export function settle(p: Plan, c: SessionContext, out: Out, eventNow?: string):
 function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): void {
   const env = makeEnv(p, c, eventNow);
   const stops: { stage: string; rule: Rule }[] = [];
-  for (const r of p.session.rules) {
-    const w = evaluate(r.when, env, `w:${r.id}`) === true;
-    const fire = w && (!c.ruleWas[r.id] || (eventNow !== undefined && p.eventRules.has(r.id)));
-    c.ruleWas[r.id] = w;
+  const rules = p.session.rules;
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    const w = p.when[i]!(env) === true;
+    const fire = w && (!c.conditions.was[r.id] || (eventNow !== undefined && p.eventRules.has(r.id)));
+    c.conditions.was[r.id] = w;
     if (fire) {
       fireRule(p, c, r, out, stops);
       if (c.outcome) return;
     }
   }
   // Resumes: a rule holding a pause lets go when its resume condition holds.
-  for (const r of p.session.rules) {
-    if (!r.resume || !c.stage.pausers.includes(r.id)) continue;
-    if (evaluate(r.resume, env, `r:${r.id}`) === true) {
+  for (let i = 0; i < rules.length; i++) {
+    const r = rules[i]!;
+    const resume = p.resume[i];
+    if (!resume || !c.stage.pausers.includes(r.id)) continue;
+    if (resume(env) === true) {
       c.stage.pausers = c.stage.pausers.filter((x) => x !== r.id);
       if (c.stage.pausers.length === 0) resumeStage(p, c, r, out);
     }
@@ -349,14 +507,14 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
     if (c.outcome || c.stage.gates[i] !== 'pending') return;
     const needs = p.gateMeasures[c.stageIndex]![i]!;
     if (!needs.every((m) => (c.last[m]?.at ?? -1) >= c.stage.enteredAt - EPS)) return;
-    const v = evaluate(g.expr, makeEnv(p, c), `g:${c.stageIndex}:${i}`);
+    const v = p.gates[c.stageIndex]![i]!(makeEnv(p, c));
     if (v === true) c.stage.gates[i] = 'passed';
-    else if (v === false) gateFails(c, g.otherwise.kind, g.otherwise.reason, g.span);
+    else if (v === false) gateFails(p, c, out, g.otherwise.kind, g.otherwise.reason, g.span);
   });
   if (c.outcome) return;
   if (isLast(p, c) && c.stage.minReached) {
     const d = p.session.discharge;
-    if (!d || evaluate(d.expr, makeEnv(p, c), 'discharge') === true) {
+    if (!d || p.discharge!(makeEnv(p, c)) === true) {
       const pend = firstPendingGate(p, c);
       if (pend) return;
       exitStage(p, c, out);
@@ -370,8 +528,8 @@ function firstPendingGate(p: Plan, c: SessionContext) {
   return i < 0 ? undefined : currentStage(p, c).gates[i];
 }
 
-function gateFails(c: SessionContext, kind: 'defer' | 'endSession', reason: string, span: SourceSpan, note = ''): void {
-  finish(c, { outcome: kind === 'defer' ? 'deferred' : 'ended', reason: reason + note, span, at: c.t });
+function gateFails(p: Plan, c: SessionContext, out: Out, kind: 'defer' | 'endSession', reason: string, span: SourceSpan, note = ''): void {
+  conclude(p, c, out, { outcome: kind === 'defer' ? 'deferred' : 'ended', reason: reason + note, span, at: c.t });
 }
 
 function checkStageEnd(p: Plan, c: SessionContext, out: Out): void {
@@ -381,7 +539,7 @@ function checkStageEnd(p: Plan, c: SessionContext, out: Out): void {
   if (isLast(p, c)) {
     const min = dur.exact ?? dur.atLeast ?? 0;
     if (!c.stage.minReached && active >= min - EPS) {
-      if (!resolveGatesAtEnd(p, c)) return;
+      if (!resolveGatesAtEnd(p, c, out)) return;
       c.stage.minReached = true;
       evaluateAll(p, c, out);
       if (c.outcome) return;
@@ -400,25 +558,25 @@ function checkStageEnd(p: Plan, c: SessionContext, out: Out): void {
   if (c.stage.ready) return;
   const target = dur.exact ?? dur.atLeast ?? dur.atMost;
   if (target === undefined || active < target - EPS) return;
-  if (!resolveGatesAtEnd(p, c)) return;
+  if (!resolveGatesAtEnd(p, c, out)) return;
   if (p.group) c.stage.ready = true;
   else moveOn(p, c, out);
 }
 
 /** A gate still pending when its stage ends is decided with what is known; unknown fails it. */
-function resolveGatesAtEnd(p: Plan, c: SessionContext): boolean {
+function resolveGatesAtEnd(p: Plan, c: SessionContext, out: Out): boolean {
   const stage = currentStage(p, c);
   for (let i = 0; i < stage.gates.length; i++) {
     if (c.stage.gates[i] !== 'pending') continue;
     const g = stage.gates[i]!;
-    const v = evaluate(g.expr, makeEnv(p, c), `g:${c.stageIndex}:${i}`);
+    const v = p.gates[c.stageIndex]![i]!(makeEnv(p, c));
     if (v === true) {
       c.stage.gates[i] = 'passed';
       continue;
     }
     const missing = p.gateMeasures[c.stageIndex]![i]!.filter((m) => (c.last[m]?.at ?? -1) < c.stage.enteredAt - EPS);
     const note = v === null || missing.length ? ` (not measured in ${stage.name}: ${missing.join(', ') || 'unknown value'})` : '';
-    gateFails(c, g.otherwise.kind, g.otherwise.reason, g.span, note);
+    gateFails(p, c, out, g.otherwise.kind, g.otherwise.reason, g.span, note);
     return false;
   }
   return true;
@@ -473,7 +631,7 @@ export function enterStage(p: Plan, c: SessionContext, index: number, out: Out):
   if (i >= p.session.stages.length) {
     // Every remaining stage was stopped: the session closes now.
     const d = p.session.discharge;
-    if (!d || evaluate(d.expr, makeEnv(p, c), 'discharge') === true) {
+    if (!d || p.discharge!(makeEnv(p, c)) === true) {
       finish(c, { outcome: 'discharged', ...(d ? { span: d.span } : {}), at: c.t });
     } else {
       finish(c, { outcome: 'ended', reason: 'the last stage was stopped before the discharge criteria were met', span: d.span, at: c.t });
@@ -539,7 +697,8 @@ export function moveOn(p: Plan, c: SessionContext, out: Out, rule?: Rule): void 
 function pauseStage(p: Plan, c: SessionContext, rule: Rule, out: Out): void {
   const s = currentStage(p, c);
   if (!c.stage.pausers.includes(rule.id)) c.stage.pausers.push(rule.id);
-  for (const k of Object.keys(c.since)) if (k.startsWith(`r:${rule.id}.`) || k.startsWith(`r:${rule.id}#`)) delete c.since[k];
+  const since = c.conditions.since;
+  for (const k of Object.keys(since)) if (k.startsWith(`r:${rule.id}.`) || k.startsWith(`r:${rule.id}#`)) delete since[k];
   if (c.stage.resumedAt === null) return;
   c.stage.active = activeMinutes(c);
   c.stage.resumedAt = null;
@@ -593,6 +752,11 @@ function stopStage(p: Plan, c: SessionContext, name: string, rule: Rule, out: Ou
 
 function fireRule(p: Plan, c: SessionContext, r: Rule, out: Out, stops: { stage: string; rule: Rule }[]): void {
   out.push({ type: 'rule', rule: r.id, span: r.span, at: c.t });
+  // A rule's `stop`s are carried out after the rules of this instant have
+  // fired (below, in evaluateAll), or, when an action of the same instant ends
+  // the session, by the ending itself (`conclude`): collect them first, so that
+  // `escalate emergency, stop infusion` stops the infusion too.
+  for (const a of r.actions) if (a.kind === 'stop') stops.push({ stage: a.stage, rule: r });
   for (const a of r.actions) act(p, c, r, a, out, stops);
 }
 
@@ -603,17 +767,16 @@ function act(p: Plan, c: SessionContext, r: Rule, a: Action, out: Out, stops: { 
       if (currentStage(p, c).name === a.stage) pauseStage(p, c, r, out);
       return;
     case 'stop':
-      stops.push({ stage: a.stage, rule: r });
-      return;
+      return; // collected by fireRule
     case 'endSession':
-      finish(c, { outcome: 'ended', reason: a.reason, rule: r.id, span: a.span, at: c.t });
+      conclude(p, c, out, { outcome: 'ended', reason: a.reason, rule: r.id, span: a.span, at: c.t }, stopperOf(p, c, stops) ?? r);
       return;
     case 'defer':
-      finish(c, { outcome: 'deferred', reason: a.reason, rule: r.id, span: a.span, at: c.t });
+      conclude(p, c, out, { outcome: 'deferred', reason: a.reason, rule: r.id, span: a.span, at: c.t }, stopperOf(p, c, stops) ?? r);
       return;
     case 'escalate':
       out.push({ type: 'escalate', level: a.level, ...by });
-      finish(c, { outcome: 'escalated', reason: a.level, rule: r.id, span: a.span, at: c.t });
+      conclude(p, c, out, { outcome: 'escalated', reason: a.level, rule: r.id, span: a.span, at: c.t }, stopperOf(p, c, stops) ?? r);
       return;
     case 'notify':
       out.push({ type: 'notify', role: a.role, ...by });
@@ -659,6 +822,24 @@ const who = (c: SessionContext): { participant?: string } => (c.who !== undefine
 
 function finish(c: SessionContext, o: SessionOutput): void {
   if (!c.outcome) c.outcome = o;
+}
+
+/**
+ * Ends the session in the stage it is in (a rule's ending action, a failed
+ * gate): the stage is exited first, as any stage is left: its delivery stops
+ * (`administer stop` for an infusion not yet complete, the delivered dose
+ * frozen) and `stage exit` is emitted, naming `rule` when one caused it.
+ */
+function conclude(p: Plan, c: SessionContext, out: Out, o: SessionOutput, rule?: Rule): void {
+  if (c.outcome) return;
+  exitStage(p, c, out, rule);
+  finish(c, o);
+}
+
+/** The rule whose `stop` (fired at this instant) names the current stage, if any. */
+function stopperOf(p: Plan, c: SessionContext, stops: readonly { stage: string; rule: Rule }[]): Rule | undefined {
+  const here = currentStage(p, c).name;
+  return stops.find((s) => s.stage === here)?.rule;
 }
 
 // ── Doses ────────────────────────────────────────────────────────────────
@@ -842,30 +1023,76 @@ function forMinutes(key: string): number {
 }
 
 function makeEnv(p: Plan, c: SessionContext, eventNow?: string): EvalEnv {
-  const stageName = currentStage(p, c).name;
-  return {
-    measure: (n) => c.last[n]?.value ?? null,
-    baseline: (n) => c.participant?.baseline?.[n] ?? c.first[n] ?? null,
-    caution: (f) => c.participant?.flags?.includes(f) ?? false,
-    eventNow: (n) => n === eventNow,
-    inStage: (s) => !c.outcome && s === stageName,
-    paused: (s) => s === stageName && c.stage.resumedAt === null && c.stage.pausers.length > 0,
-    outcome: (o) => c.outcome?.outcome === (o as Outcome),
-    elapsed: () => c.t,
-    present: (r) => c.present[r] ?? 0,
-    free: (r) => free(p, c, r),
-    dose: (d) => doseDelivered(p, c, d),
-    count: (e) => c.counts[e] ?? 0,
-    sustained: (key, holds, minutes) => {
-      const k = `${key}#${minutes}`;
-      if (!holds) {
-        delete c.since[k];
-        return false;
-      }
-      const s = c.since[k] ?? (c.since[k] = c.t);
-      return c.t - s >= minutes - EPS;
-    },
-  };
+  return new Env(p, c, eventNow);
+}
+
+/** What expressions read, over one context at one instant (methods on the prototype: one small object per evaluation round). */
+class Env implements EvalEnv {
+  private readonly stageName: string;
+  constructor(
+    private readonly p: Plan,
+    private readonly c: SessionContext,
+    private readonly now: string | undefined,
+  ) {
+    this.stageName = currentStage(p, c).name;
+  }
+  measure(n: string): number | null {
+    return this.c.last[n]?.value ?? null;
+  }
+  baseline(n: string): number | null {
+    return this.c.participant?.baseline?.[n] ?? this.c.first[n] ?? null;
+  }
+  caution(f: string): boolean {
+    return this.c.participant?.flags?.includes(f) ?? false;
+  }
+  eventNow(n: string): boolean {
+    return n === this.now;
+  }
+  inStage(s: string): boolean {
+    return !this.c.outcome && s === this.stageName;
+  }
+  paused(s: string): boolean {
+    return s === this.stageName && this.c.stage.resumedAt === null && this.c.stage.pausers.length > 0;
+  }
+  outcome(o: string): boolean {
+    return this.c.outcome?.outcome === (o as Outcome);
+  }
+  elapsed(): number {
+    return this.c.t;
+  }
+  present(r: string): number {
+    return this.c.present[r] ?? 0;
+  }
+  free(r: string): number {
+    return free(this.p, this.c, r);
+  }
+  dose(d: string): number {
+    return doseDelivered(this.p, this.c, d);
+  }
+  count(e: string): number {
+    return this.c.counts[e] ?? 0;
+  }
+  sustained(key: string, holds: boolean, minutes: number): boolean {
+    const c = this.c;
+    const k = sinceKey(key, minutes);
+    if (!holds) {
+      if (k in c.conditions.since) delete c.conditions.since[k];
+      return false;
+    }
+    const since = c.conditions.since;
+    const s = since[k] ?? (since[k] = c.t);
+    return c.t - s >= minutes - EPS;
+  }
+}
+
+const sinceKeys = new Map<string, Map<number, string>>();
+/** `${key}#${minutes}`, built once per `for` node. */
+function sinceKey(key: string, minutes: number): string {
+  let byMinutes = sinceKeys.get(key);
+  if (!byMinutes) sinceKeys.set(key, (byMinutes = new Map()));
+  let k = byMinutes.get(minutes);
+  if (k === undefined) byMinutes.set(minutes, (k = `${key}#${minutes}`));
+  return k;
 }
 
 // ── Population ───────────────────────────────────────────────────────────

@@ -156,6 +156,177 @@ export function evaluate(e: Expr, env: EvalEnv, key = ''): Value {
   }
 }
 
+/** An expression prepared by `compileExpr`: evaluates it as `evaluate(e, env, key)` does. */
+export type CompiledExpr = (env: EvalEnv) => Value;
+
+/**
+ * Prepares `e` for repeated evaluation: a tree of closures with the `for`
+ * keys worked out once, giving exactly what `evaluate(e, env, key)` gives
+ * (same values, same calls to `env`, in the same order) without walking the
+ * IR or building key strings on every call. The IR is interpreted, never
+ * turned into code: the closures are fixed functions of this file.
+ */
+export function compileExpr(e: Expr, key = ''): CompiledExpr {
+  switch (e.kind) {
+    case 'measure': {
+      const n = e.name;
+      return (env) => env.measure(n);
+    }
+    case 'observed': {
+      const n = e.measure;
+      return (env) => env.measure(n);
+    }
+    case 'baseline': {
+      const n = e.measure;
+      return (env) => env.baseline(n);
+    }
+    case 'event': {
+      const n = e.name;
+      return (env) => env.eventNow(n);
+    }
+    case 'inStage': {
+      const n = e.stage;
+      return (env) => env.inStage(n);
+    }
+    case 'paused': {
+      const n = e.stage;
+      return (env) => env.paused(n);
+    }
+    case 'outcome': {
+      const n = e.name;
+      return (env) => env.outcome(n);
+    }
+    case 'caution': {
+      const n = e.flag;
+      return (env) => env.caution(n);
+    }
+    case 'elapsed':
+      return (env) => env.elapsed();
+    case 'number': {
+      const v = e.value;
+      return () => v;
+    }
+    case 'role':
+    case 'drug':
+      return () => null;
+    case 'call': {
+      const a0 = e.args[0];
+      const name = a0 && (a0.kind === 'role' || a0.kind === 'drug' || a0.kind === 'event') ? a0.name : '';
+      switch (e.fn) {
+        case 'present':
+          return (env) => env.present(name);
+        case 'free':
+          return (env) => env.free(name);
+        case 'dose':
+          return (env) => env.dose(name);
+        case 'count':
+          return (env) => env.count(name);
+        case 'max':
+        case 'min': {
+          const fa = compileExpr(e.args[0]!, `${key}.0`);
+          const fb = compileExpr(e.args[1]!, `${key}.1`);
+          const max = e.fn === 'max';
+          return (env) => {
+            const a = num(fa(env));
+            const b = num(fb(env));
+            if (a === null || b === null) return null;
+            return max ? Math.max(a, b) : Math.min(a, b);
+          };
+        }
+      }
+      return () => null;
+    }
+    case 'not': {
+      const f = compileExpr(e.operand, `${key}.n`);
+      return (env) => not(bool(f(env)));
+    }
+    case 'neg': {
+      const f = compileExpr(e.operand, `${key}.n`);
+      return (env) => {
+        const v = num(f(env));
+        return v === null ? null : -v;
+      };
+    }
+    case 'binary': {
+      const fl = compileExpr(e.left, `${key}.l`);
+      const fr = compileExpr(e.right, `${key}.r`);
+      switch (e.op) {
+        case 'and':
+          return (env) => {
+            const l = fl(env);
+            return and(bool(l), bool(fr(env)));
+          };
+        case 'or':
+          return (env) => {
+            const l = fl(env);
+            return or(bool(l), bool(fr(env)));
+          };
+        case 'implies':
+          return (env) => {
+            const l = fl(env);
+            return or(not(bool(l)), bool(fr(env)));
+          };
+        case '==':
+        case '!=': {
+          const eq = e.op === '==';
+          return (env) => {
+            const l = fl(env);
+            const r = fr(env);
+            if (l === null || r === null || typeof l !== typeof r) return null;
+            return eq ? l === r : l !== r;
+          };
+        }
+        default: {
+          const op = arithmetic(e.op);
+          return (env) => {
+            const a = num(fl(env));
+            const b = num(fr(env));
+            if (a === null || b === null) return null;
+            return op(a, b);
+          };
+        }
+      }
+    }
+    case 'for': {
+      const f = compileExpr(e.expr, `${key}.f`);
+      const minutes = e.minutes;
+      return (env) => env.sustained(key, f(env) === true, minutes);
+    }
+    case 'during': {
+      const f = compileExpr(e.expr, `${key}.d`);
+      const stages = e.stages;
+      return (env) => {
+        const inside = stages.some((s) => env.inStage(s));
+        const v = f(env);
+        return inside ? v : false;
+      };
+    }
+  }
+}
+
+function arithmetic(op: string): (a: number, b: number) => Value {
+  switch (op) {
+    case '<':
+      return (a, b) => a < b;
+    case '<=':
+      return (a, b) => a <= b;
+    case '>':
+      return (a, b) => a > b;
+    case '>=':
+      return (a, b) => a >= b;
+    case '+':
+      return (a, b) => a + b;
+    case '-':
+      return (a, b) => a - b;
+    case '*':
+      return (a, b) => a * b;
+    case '/':
+      return (a, b) => (b === 0 ? null : a / b);
+    default:
+      return () => null;
+  }
+}
+
 /** Measures an expression reads (gates wait for these to be observed). */
 export function measuresOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   switch (e.kind) {

@@ -213,6 +213,14 @@ function checkParticipant(e: Record<string, unknown>, participants: readonly str
 }
 const bad = (code: InputErrorCode, message: string): EventCheck => ({ ok: false, error: { code, message } });
 
+/** The declared measures by name (built once per IR: every event is checked). */
+const measureMaps = new WeakMap<IR, ReadonlyMap<string, IR['measures'][number]>>();
+function measuresOf(ir: IR): ReadonlyMap<string, IR['measures'][number]> {
+  let m = measureMaps.get(ir);
+  if (!m) measureMaps.set(ir, (m = new Map(ir.measures.map((x) => [x.name, x]))));
+  return m;
+}
+
 /**
  * Checks an incoming event against the IR: known type, declared measure,
  * event and role names, finite readings inside the declared range. The
@@ -235,10 +243,13 @@ export function validateEvent(ir: IR, event: unknown, participants?: readonly st
       if (typeof values !== 'object' || values === null || Array.isArray(values)) {
         return bad('malformed', 'a "measure" event needs "values": an object of readings such as { "sbp": 152 }');
       }
-      const entries = Object.entries(values as Record<string, unknown>);
-      if (entries.length === 0) return bad('malformed', 'a "measure" event needs at least one reading');
-      for (const [name, v] of entries) {
-        const m = ir.measures.find((x) => x.name === name);
+      const byName = measuresOf(ir);
+      let n = 0;
+      for (const name in values as Record<string, unknown>) {
+        if (!Object.hasOwn(values, name)) continue;
+        n++;
+        const v = (values as Record<string, unknown>)[name];
+        const m = byName.get(name);
         if (!m) {
           return bad('unknown-measure', `"${name}" is not a declared measure (declared: ${ir.measures.map((x) => x.name).join(', ') || 'none'})`);
         }
@@ -249,6 +260,7 @@ export function validateEvent(ir: IR, event: unknown, participants?: readonly st
           return bad('out-of-range', `${name} ${v} ${m.unit} is outside the possible range ${m.min}..${m.max} ${m.unit}`);
         }
       }
+      if (n === 0) return bad('malformed', 'a "measure" event needs at least one reading');
       return OK;
     }
     case 'event': {

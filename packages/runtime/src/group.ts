@@ -43,6 +43,10 @@ import {
   apply,
   assignPending,
   checkStaffing,
+  cloneSlice,
+  participantState,
+  staffState,
+  type ParticipantState,
   moveOn,
   nextDeadline,
   settle,
@@ -111,6 +115,20 @@ export function groupInitial(
     violations: [],
     members,
     outcome: null,
+  };
+}
+
+/** A copy that the group entry points may change without touching `g` (see `cloneContext`). */
+export function cloneGroup(g: GroupContext): GroupContext {
+  return {
+    ...g,
+    present: { ...g.present },
+    busy: g.busy.slice(),
+    pending: g.pending.slice(),
+    lineOk: g.lineOk.slice(),
+    lineLow: g.lineLow.slice(),
+    violations: g.violations.slice(),
+    members: g.members.map((m) => cloneSlice(m)),
   };
 }
 
@@ -253,6 +271,42 @@ function summarize(g: GroupContext): GroupOutput {
     ...(w.span !== undefined ? { span: w.span } : {}),
     at,
     participant: worst!.who,
+    participants,
+  };
+}
+
+/** `sessionState(snapshot)` of a group session. */
+export interface GroupSessionState {
+  /** Session minutes of the last instant the machine processed. */
+  readonly at: number;
+  /** The group's stage. */
+  readonly stage: string;
+  /** The rules holding the group's stage paused, over all participants in session (each once); empty while it runs. */
+  readonly paused: readonly string[];
+  /** Staff present, by role (every declared role). */
+  readonly present: Readonly<Record<string, number>>;
+  /** Staff present and not attending anyone, by role. */
+  readonly free: Readonly<Record<string, number>>;
+  /** How the group session ended; absent while it runs. */
+  readonly outcome?: GroupOutput;
+  /** Each participant's stage, pause, doses and outcome, by id, in the order given. */
+  readonly participants: Readonly<Record<string, ParticipantState>>;
+}
+
+export function groupStateOf(p: Plan, g: GroupContext): GroupSessionState {
+  const participants: Record<string, ParticipantState> = {};
+  const paused = new Set<string>();
+  for (const m of g.members) {
+    const s = participantState(p, m as unknown as SessionContext);
+    participants[m.who] = s;
+    if (!m.outcome) for (const r of s.paused) paused.add(r);
+  }
+  return {
+    at: g.t,
+    stage: p.session.stages[g.stageIndex]!.name,
+    paused: [...paused],
+    ...staffState(p, g),
+    ...(g.outcome ? { outcome: g.outcome } : {}),
     participants,
   };
 }

@@ -3,6 +3,8 @@ export { loadIR, safeLoadIR, IRError, type IRErrorCode, type SafeLoadResult } fr
 export { irSchema } from './schema.js';
 export {
   createProtocolMachine,
+  nextDeadline,
+  sessionState,
   SessionOptionsError,
   type ProtocolMachine,
   type ProtocolMachineOptions,
@@ -10,8 +12,8 @@ export {
   type GroupMachineOptions,
   type SessionOptionsErrorCode,
 } from './machine.js';
-export type { ParticipantProfile, SessionContext, Violation } from './engine.js';
-export type { GroupContext, GroupParticipant, Member } from './group.js';
+export type { ParticipantProfile, ParticipantState, SessionContext, SessionState, Violation } from './engine.js';
+export type { GroupContext, GroupParticipant, GroupSessionState, Member } from './group.js';
 export { populationExclusion } from './engine.js';
 export {
   createCourseMachine,

@@ -10,6 +10,8 @@ import {
   createProtocolMachine,
   IRError,
   loadIR,
+  nextDeadline,
+  sessionState,
   validateEvent,
   type IR,
   type ProtocolEmitted,
@@ -144,6 +146,23 @@ function runOnSimulatedClock(ir: IR) {
   return actor.getSnapshot().output; // { outcome: 'discharged', at: 120, … }
 }
 
+function runToEachDeadline(ir: IR) {
+  const clock = new SimulatedClock();
+  const actor = createActor(createProtocolMachine(ir, { session: 'dosing' }), { clock });
+  actor.on('measure.request', (e) => {
+    const normal: Record<string, number> = { sbp: 124, dbp: 78, hr: 72, spo2: 97, cadss: 2 };
+    actor.send({ type: 'measure', values: Object.fromEntries(e.measures.map((m) => [m, normal[m]!])) });
+  });
+  actor.start();
+  // nextDeadline: the clock reading (ms) of the machine's next timer, or undefined.
+  for (let due = nextDeadline(actor.getSnapshot()); due !== undefined; due = nextDeadline(actor.getSnapshot())) {
+    clock.set(Math.max(due, clock.now()));
+  }
+  // sessionState: stage, rules holding it paused, staff present and free, doses, outcome.
+  const { stage, dose, outcome } = sessionState(actor.getSnapshot());
+  return { stage, ketamine: dose.ketamine, outcome: outcome?.outcome }; // { stage: 'recovery', ketamine: 0.5, outcome: 'discharged' }
+}
+
 // ── Running them ─────────────────────────────────────────────────────────
 
 const irPath = fileURLToPath(new URL('./fixtures/individual-iv.ir.json', import.meta.url));
@@ -240,5 +259,11 @@ describe('docs/embedding.md snippets', () => {
 
   it('§6 runs a session on a SimulatedClock', () => {
     expect(runOnSimulatedClock(loadIR(readFileSync(irPath, 'utf8')))).toMatchObject({ outcome: 'discharged', at: 120 });
+  });
+
+  it('§6 steps the clock to each next deadline and reads the session state', () => {
+    const r = runToEachDeadline(loadIR(readFileSync(irPath, 'utf8')));
+    expect(r).toMatchObject({ stage: 'recovery', outcome: 'discharged' });
+    expect(r.ketamine).toBeCloseTo(0.5);
   });
 });
