@@ -98,7 +98,7 @@ describe('documentation examples run as shown (real binary)', () => {
       { where: 'x.md:7', args: 'fmt a.kap', expected: ['x'], prefix: true, exit: 0 },
       { where: 'x.md:12', args: '', expected: [], prefix: false, exit: 0 },
     ]);
-    expect(() => extractConsoleExamples('```console\nls\n```\n', 'y.md')).toThrow(/y\.md:2: a console block must start with/);
+    expect(() => extractConsoleExamples('```console\nls\n```\n', 'y.md')).toThrow(/y\.md:1: a console block must start with/);
   });
 
   for (const doc of DOCUMENTS) {

@@ -362,6 +362,10 @@ function describeEmit(e: Readonly<Record<string, unknown>> & { readonly type: st
       return `notified ${String(e['role'])}${by}`;
     case 'attend': {
       const role = String(e['role']);
+      if (e['continues'] === true) {
+        const mins = typeof e['minutes'] === 'number' ? ` for another ${showMinutes(e['minutes'])}` : '';
+        return e['status'] === 'assigned' ? `the ${role} already with them stays on${mins}${by}` : `still waiting for a ${role}${by}`;
+      }
       if (e['status'] === 'assigned') {
         const mins = typeof e['minutes'] === 'number' ? ` for ${showMinutes(e['minutes'])}` : '';
         return `a ${role} attends${mins}${by}`;

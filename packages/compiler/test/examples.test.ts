@@ -161,7 +161,7 @@ describe('individual-iv.kap, session dosing', () => {
     expect(d.actions().at(-1)).toBe('180 notify medical_provider (not_settled)');
   });
 
-  it('two vomiting episodes stop the infusion; the second waits for the therapist still attending the first', () => {
+  it('two vomiting episodes stop the infusion; the therapist already with the participant stays on for the second', () => {
     const d = run({
       patient: patient(NORMAL),
       events: [
@@ -172,11 +172,11 @@ describe('individual-iv.kap, session dosing', () => {
     expect(d.actions()).toEqual([
       '15 administer start ketamine 0',
       '20 attend therapist assigned (vomiting)',
-      '22 attend therapist waiting (vomiting)',
+      '22 attend therapist assigned (vomiting)',
       '22 notify medical_provider (repeated_vomiting)',
       '22 administer stop ketamine 0.088 (repeated_vomiting)',
-      '23 staffing.violation attend therapist (vomiting)',
     ]);
+    expect(d.of('attend').map((e) => e.continues === true)).toEqual([false, true]);
     expect(d.output).toMatchObject({ outcome: 'discharged', at: 120 });
   });
 });
@@ -243,10 +243,10 @@ describe('intranasal-esketamine.kap, session dosing', () => {
       '60 notify medical_provider (hypertension)',
       '60 attend nurse assigned (hypertension)',
       '60 notify medical_provider (marked_rise)',
-      // The one nurse is still with the hypertension until 75: anxiety waits, and is covered in time.
-      '70 attend nurse waiting (anxiety)',
-      '72 staffing.violation attend nurse (anxiety)',
+      // The one nurse is still with this participant (hypertension, until 75): she stays on for the anxiety.
+      '70 attend nurse assigned (anxiety)',
     ]);
+    expect(d.of('attend').map((e) => e.continues === true)).toEqual([false, true]);
     expect(d.of('administer').map((e) => e.phase)).toEqual(['start']);
     expect(d.of('stage').filter((e) => e.phase === 'pause' || e.phase === 'resume')).toEqual([]);
     expect(verdict(d)).toEqual({ outcome: 'discharged', at: 140, line: dischargeLine(ir, 'dosing') });

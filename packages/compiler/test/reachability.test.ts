@@ -55,7 +55,7 @@ describe('reachability: individual-iv.kap', () => {
     expect(show('outcome:deferred')).toEqual(['15 run']); // no pre-dose reading: the gate fails when predose ends
     expect(show('paused:infusion')).toEqual(['0 measure normal', '15 run', '15 measure sbp=190']);
     expect(show('outcome:discharged')).toEqual(['0 measure normal', '15 run', '55 run', '120 run']);
-    expect(show('outcome:ended')).toEqual(['0 measure cadss=6', '15 run', '55 run', '180 run']);
+    expect(show('outcome:ended')).toEqual(['0 measure cadss=22.5', '15 run', '55 run', '180 run']);
   }, 60_000);
 
   // One stage, no gate, no rule, discharge on elapsed time only: deferred,

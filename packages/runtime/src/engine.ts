@@ -803,6 +803,26 @@ function act(p: Plan, c: SessionContext, r: Rule, a: Action, out: Out, stops: { 
     case 'attend': {
       const minutes = a.minutes ?? null;
       const within = a.within ?? null;
+      // One person of a role attends a participant at a time: a new call for
+      // the same participant while someone of that role is already with them
+      // (or already being found) keeps that person on, for the longer of the
+      // two times, instead of taking a second one from the pool.
+      const participant = who(c).participant;
+      const at = c.busy.findIndex((b) => b.role === a.role && b.participant === participant && b.until > c.t);
+      if (at >= 0) {
+        // Entries are replaced, never changed in place: earlier snapshots share them.
+        const b = c.busy[at]!;
+        if (minutes !== null && minutes > 0) c.busy[at] = { ...b, until: Math.max(b.until, c.t + minutes) };
+        out.push({ type: 'attend', role: a.role, status: 'assigned', continues: true, ...(minutes !== null ? { minutes } : {}), ...(within !== null ? { within } : {}), ...by });
+        return;
+      }
+      const qi = c.pending.findIndex((q) => q.role === a.role && q.participant === participant);
+      if (qi >= 0) {
+        const q = c.pending[qi]!;
+        if (minutes !== null && (q.minutes === null || minutes > q.minutes)) c.pending[qi] = { ...q, minutes };
+        out.push({ type: 'attend', role: a.role, status: 'waiting', continues: true, ...(minutes !== null ? { minutes } : {}), ...(within !== null ? { within } : {}), ...by });
+        return;
+      }
       if (free(p, c, a.role) > 0) {
         if (minutes !== null && minutes > 0) c.busy.push({ role: a.role, until: c.t + minutes, rule: r.id, ...who(c) });
         out.push({ type: 'attend', role: a.role, status: 'assigned', ...(minutes !== null ? { minutes } : {}), ...(within !== null ? { within } : {}), ...by });

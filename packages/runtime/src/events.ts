@@ -86,6 +86,12 @@ export interface AttendOut extends OutBase, ByRule {
   readonly role: string;
   /** `assigned`: a free person was taken from the pool; `waiting`: none free yet. */
   readonly status: 'assigned' | 'waiting';
+  /**
+   * The participant already has someone of this role with them (or being
+   * found for them): that person stays on, for the longer time, and no one
+   * else is taken from the pool.
+   */
+  readonly continues?: true;
   readonly minutes?: number;
   readonly within?: number;
 }

@@ -179,33 +179,47 @@ describe('escalation', () => {
 });
 
 describe('staffing', () => {
-  it('attend takes a free therapist for its time; a second panic with none free is a violation after 2 min', () => {
+  it('attend takes a free therapist for its time; the same participant panicking again keeps that therapist on', () => {
     const d = drive(ir, {
       until: 60,
       events: [
         { at: 20, event: { type: 'event', name: 'panic' } },
         { at: 25, event: { type: 'event', name: 'panic' } },
+        { at: 38, event: { type: 'event', name: 'panic' } },
+        { at: 55, event: { type: 'event', name: 'panic' } },
       ],
     });
-    const attends = ofType(d.log, 'attend').map((e) => `${e.at} ${e.status}`);
-    expect(attends).toEqual(['20 assigned', '25 waiting']);
-    expect(ofType(d.log, 'staffing.violation')).toEqual([
-      { type: 'staffing.violation', kind: 'attend', role: 'therapist', required: 1, actual: 0, rule: 'panic', span: sp(62, 10), stage: 'infusion', at: 27 },
+    const attends = ofType(d.log, 'attend').map((e) => `${e.at} ${e.status}${e.continues ? ' (continues)' : ''}`);
+    // 20: assigned until 35; 25: the same therapist stays, until 40; 38: still with them, until 53; 55: a new call.
+    expect(attends).toEqual(['20 assigned', '25 assigned (continues)', '38 assigned (continues)', '55 assigned']);
+    expect(ofType(d.log, 'staffing.violation')).toEqual([]);
+  });
+
+  it('with no therapist present a panic waits, and is a violation when none comes within 2 min', () => {
+    const d = drive(ir, {
+      until: 60,
+      events: [
+        { at: 10, event: { type: 'staff.leave', role: 'therapist' } },
+        { at: 20, event: { type: 'event', name: 'panic' } },
+      ],
+    });
+    expect(ofType(d.log, 'attend').map((e) => `${e.at} ${e.status}`)).toEqual(['20 waiting']);
+    expect(ofType(d.log, 'staffing.violation').filter((v) => v.kind === 'attend')).toEqual([
+      { type: 'staffing.violation', kind: 'attend', role: 'therapist', required: 1, actual: 0, rule: 'panic', span: sp(62, 10), stage: 'infusion', at: 22 },
     ]);
-    expect(d.actor.getSnapshot().context.violations).toHaveLength(1);
   });
 
   it('a therapist arriving in time takes the waiting attend', () => {
     const d = drive(ir, {
       until: 60,
       events: [
+        { at: 10, event: { type: 'staff.leave', role: 'therapist' } },
         { at: 20, event: { type: 'event', name: 'panic' } },
-        { at: 25, event: { type: 'event', name: 'panic' } },
-        { at: 26, event: { type: 'staff.arrive', role: 'therapist' } },
+        { at: 21, event: { type: 'staff.arrive', role: 'therapist' } },
       ],
     });
-    expect(ofType(d.log, 'attend').map((e) => `${e.at} ${e.status}`)).toEqual(['20 assigned', '25 waiting', '26 assigned']);
-    expect(ofType(d.log, 'staffing.violation')).toEqual([]);
+    expect(ofType(d.log, 'attend').map((e) => `${e.at} ${e.status}`)).toEqual(['20 waiting', '21 assigned']);
+    expect(ofType(d.log, 'staffing.violation').filter((v) => v.kind === 'attend')).toEqual([]);
   });
 
   it('the attended person is free again after 15 min', () => {

@@ -285,6 +285,10 @@ function describe(r: TraceRecord, group: boolean, focus: ReadonlySet<string>): s
           return [`${p}notified ${String(e['role'])}${by}`];
         case 'attend': {
           const role = String(e['role']);
+          if (e['continues'] === true) {
+            const mins = typeof e['minutes'] === 'number' ? ` for another ${showMinutes(e['minutes'] as number)}` : '';
+            return [e['status'] === 'assigned' ? `${p}the ${role} already with them stays on${mins}${by}` : `${p}still waiting for a ${role}${by}`];
+          }
           if (e['status'] === 'assigned') {
             const mins = typeof e['minutes'] === 'number' ? ` for ${showMinutes(e['minutes'] as number)}` : '';
             return [`${p}a ${role} attends${mins}${by}`];

@@ -206,6 +206,12 @@ function describeEmit(r: EmitRecord, group: boolean): { text: string; kind: LogK
       return { text: `notified ${String(e['role'])}${by}`, kind: 'action' };
     case 'attend': {
       const role = String(e['role']);
+      if (e['continues'] === true) {
+        const mins = typeof e['minutes'] === 'number' ? ` for another ${showNum(e['minutes'] as number)} min` : '';
+        return e['status'] === 'assigned'
+          ? { text: `the ${role} already with them stays on${mins}${by}`, kind: 'action' }
+          : { text: `still waiting for a ${role}${by}`, kind: 'action' };
+      }
       if (e['status'] === 'assigned') {
         const mins = typeof e['minutes'] === 'number' ? ` for ${showNum(e['minutes'] as number)} min` : '';
         return { text: `a ${role} attends${mins}${by}`, kind: 'action' };
@@ -329,7 +335,11 @@ export function sceneAt(p: Playback, cursor: number, t: number): Scene {
             else if (phase === 'resume' || phase === 'exit' || phase === 'stop' || phase === 'enter') s.paused.delete(st);
           }
         } else if (e.type === 'attend' && e['status'] === 'assigned' && typeof e['minutes'] === 'number') {
-          attends.push({ role: String(e['role']), participant: participantOf(r) ?? p.participants[0]!, until: r.t + (e['minutes'] as number) });
+          const who = participantOf(r) ?? p.participants[0]!;
+          const until = r.t + (e['minutes'] as number);
+          const same = e['continues'] === true ? attends.find((a) => a.role === String(e['role']) && a.participant === who && a.until > r.t) : undefined;
+          if (same) same.until = Math.max(same.until, until);
+          else attends.push({ role: String(e['role']), participant: who, until });
         }
         break;
       }
