@@ -96,7 +96,22 @@ export function renderVignette(ir: IR, trace: Trace, result: PropertyResult, opt
   for (const m of [...minutes].sort((a, b) => a - b)) {
     if (m < 0 && !byMinute.has(m)) continue;
     const recs = byMinute.get(m) ?? [];
-    const happenings = [...new Set(recs.flatMap(({ r }) => describe(r, group, focus)))];
+    // The same happening twice in a minute for one participant (two reports of
+    // nausea) is shown once with a count; the same text for several
+    // participants (a stage every participant enters) is shown once.
+    const perWho = new Map<string, number>();
+    const counts = new Map<string, number>();
+    for (const { r } of recs) {
+      const from = r.type === 'emit' ? r.event['participant'] : 'participant' in r ? r.participant : undefined;
+      const who = typeof from === 'string' ? from : '';
+      for (const text of describe(r, group, focus)) {
+        const key = `${who}\u0000${text}`;
+        const n = (perWho.get(key) ?? 0) + 1;
+        perWho.set(key, n);
+        counts.set(text, Math.max(counts.get(text) ?? 0, n));
+      }
+    }
+    const happenings = [...counts].map(([text, n]) => (n > 1 ? `${text} (×${n})` : text));
     const marked = inWindow(m);
     const key = m === Math.floor(w.from) || m === Math.floor(w.to) || m === Math.floor(w.resolvedAt ?? -1);
     if (happenings.length === 0 && !key && !(dense(m) && recs.length > 0)) continue;

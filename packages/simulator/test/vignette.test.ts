@@ -30,6 +30,14 @@ describe('renderVignette', () => {
     expect(renderVignette(ir, trace, responsive, { source: FLAWED_KAP })).toBe(renderVignette(ir, flagship().build(), responsive, { source: FLAWED_KAP }));
   });
 
+  it('the same event twice in one minute shows once, with a count', () => {
+    // Two reports of the same event at minute 45, inside the window.
+    const base = flagship().event(45, 'request_stop').event(45, 'request_stop').build();
+    const text = renderVignette(ir, base, result(base, 'responsive'));
+    expect(text).toContain('EVENT request_stop (×2)');
+    expect(text.match(/EVENT request_stop/g)).toHaveLength(1);
+  });
+
   it('a passed property renders without a timeline', () => {
     const text = renderVignette(ir, trace, result(trace, 'staffed'));
     expect(text).toMatch(/^PASSED staffed \(assert\)/);
