@@ -3,7 +3,9 @@
  * packages/cli/test/tui/tmux-simulate.mjs (the BUILT packages) in a detached
  * 120x40 session; the test reads the screen with `tmux capture-pane -p`,
  * waits for the outcome, checks the stages and a vitals line, then sends `q`
- * and checks the program ended (exit code 0).
+ * and checks the program ended (exit code 0). The bundled `kapspec test`
+ * shows its progress moving while the search runs (in a worker thread), then
+ * the counterexample with its `.kap` line, and exits 1.
  *
  * Skipped, with a message, when tmux is not installed (.ci/run installs it).
  */
@@ -45,11 +47,11 @@ function start(session: string, which: 'individual' | 'group', speed: number, pa
   tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', ROOT, command);
 }
 
-/** Starts the real `kapspec` binary (the bundled CLI) in a detached 120x40 session. */
-function startKapspec(session: string, args: string): void {
+/** Starts the real `kapspec` binary (the bundled CLI) in a detached session (default 120x40). */
+function startKapspec(session: string, args: string, size: readonly [number, number] = [120, 40]): void {
   const bin = fileURLToPath(new URL('../packages/cli/bundle/kapspec.js', import.meta.url));
   const command = `env -u CI -u CONTINUOUS_INTEGRATION TERM=xterm-256color '${process.execPath}' '${bin}' ${args}; echo "[exited $?]"; sleep 60`;
-  tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', ROOT, command);
+  tmux('new-session', '-d', '-s', session, '-x', String(size[0]), '-y', String(size[1]), '-c', ROOT, command);
 }
 
 afterAll(() => {
@@ -69,6 +71,31 @@ describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => 
     expect(EXITED.exec(after)![1]).toBe('0');
   }, 90_000);
 
+  it('`kapspec test` on a terminal: live progress per property, then the counterexample with its `.kap` line; exit 1', async () => {
+    // 130x60: the final screen (progress, the marked `.kap` line, the vignette, the summary) fits.
+    startKapspec('test', 'test examples/flawed/bp-every-20-min.kap --runs 60', [130, 60]);
+    const row = (x: string, name: string) => new RegExp(`^\\s+\\S ${name.replace('.', '\\.')}\\s+[░█]+\\s+(\\d+)/60\\s+([A-Z]+)`, 'm').exec(x);
+    // Mid-run: the search (in a worker thread) reports its progress while it runs.
+    const mid = await waitFor('test', (x) => {
+      const r = row(x, 'builtin.staffing');
+      return r !== null && Number(r[1]) > 0 && Number(r[1]) < 60 && r[2] === 'RUNNING';
+    }, 60_000);
+    expect(mid).toContain('kapspec test examples/flawed/bp-every-20-min.kap');
+    const first = Number(row(mid, 'builtin.staffing')![1]);
+    // … and moves on.
+    await waitFor('test', (x) => EXITED.test(x) || Number(row(x, 'builtin.staffing')?.[1] ?? 0) > first, 60_000);
+    const s = await waitFor('test', (x) => EXITED.test(x), 120_000);
+    expect(s).toContain('7/7 properties decided');
+    expect(s).toMatch(/^\s+✗ responsive\s+█+ 60\/60\s+FAILED\s+\d+ failed/m);
+    expect(s).toMatch(/^\s+✓ builtin\.staffing\s+█+ 60\/60\s+PASSED/m);
+    expect(s).toContain('✗ responsive: counterexample');
+    expect(s).toContain('--> examples/flawed/bp-every-20-min.kap:73:5');
+    expect(s).toMatch(/^> 73 │\s+assert responsive \(sbp > 180 during infusion\) implies \(infusion paused\) within 5 min\s+← the property$/m);
+    expect(s).toContain('Minute by minute');
+    expect(s).toContain('Replay: kapspec replay .kapspec/counterexamples/responsive-1.jsonl examples/flawed/bp-every-20-min.kap');
+    expect(s).toContain('7 properties: 6 passed, 1 failed (60 runs, seed 1).');
+    expect(EXITED.exec(s)![1]).toBe('1');
+  }, 180_000);
 
   it('individual-iv: stages, vitals with sparklines, the pause in the log, the outcome; q quits', async () => {
     if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`pnpm build\` before the e2e tests`);

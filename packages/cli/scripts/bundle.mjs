@@ -16,8 +16,9 @@ rmSync(`${cli}bundle`, { recursive: true, force: true });
 await build({
   absWorkingDir: cli,
   // `kapspec stats --workers K` starts bundle/stats-worker.js (the simulator's worker entry; stats.ts
-  // locates it next to the chunk that holds it: `new URL('./stats-worker.js', import.meta.url)`).
-  entryPoints: { kapspec: 'src/bin.ts', 'stats-worker': '@kapspec/simulator/stats-worker' },
+  // locates it next to the chunk that holds it: `new URL('./stats-worker.js', import.meta.url)`);
+  // `kapspec test` on a terminal starts bundle/test-worker.js the same way (search-worker.ts).
+  entryPoints: { kapspec: 'src/bin.ts', 'stats-worker': '@kapspec/simulator/stats-worker', 'test-worker': '@kapspec/simulator/test-worker' },
   outdir: 'bundle',
   bundle: true,
   splitting: true,

@@ -5,7 +5,7 @@
  * all draw this one graph, so they never disagree.
  */
 import type * as I from '@kapspec/runtime';
-import { showExpr } from './show.js';
+import { showExpr, showMinutes } from '@kapspec/runtime';
 
 export interface GraphNode {
   readonly id: string;
@@ -28,16 +28,12 @@ export interface SessionGraph {
   readonly initial: string | undefined;
 }
 
-export function fmtMinutes(m: number): string {
-  if (m >= 60 && m % 60 === 0) return `${m / 60} h`;
-  return `${Number.isInteger(m) ? m : Number(m.toFixed(2))} min`;
-}
 
 function durationLabel(d: I.StageDuration): string {
-  if (d.exact !== undefined) return fmtMinutes(d.exact);
+  if (d.exact !== undefined) return showMinutes(d.exact);
   const parts: string[] = [];
-  if (d.atLeast !== undefined) parts.push(`at least ${fmtMinutes(d.atLeast)}`);
-  if (d.atMost !== undefined) parts.push(`at most ${fmtMinutes(d.atMost)}`);
+  if (d.atLeast !== undefined) parts.push(`at least ${showMinutes(d.atLeast)}`);
+  if (d.atMost !== undefined) parts.push(`at most ${showMinutes(d.atMost)}`);
   return parts.join(', ');
 }
 
@@ -73,12 +69,12 @@ export function sessionGraph(session: I.Session): SessionGraph {
     if (next) {
       const d = st.duration;
       const label =
-        d.exact !== undefined ? `after ${fmtMinutes(d.exact)}` : d.atMost !== undefined ? `after at most ${fmtMinutes(d.atMost)}` : 'when the stage ends';
+        d.exact !== undefined ? `after ${showMinutes(d.exact)}` : d.atMost !== undefined ? `after at most ${showMinutes(d.atMost)}` : 'when the stage ends';
       edges.push({ from: st.name, to: next.name, label, trigger: 'after' });
     } else if (session.discharge) {
       outcomes.add('discharged');
       const min = st.duration.exact ?? st.duration.atLeast;
-      const prefix = min !== undefined ? `after ${fmtMinutes(min)}, ` : '';
+      const prefix = min !== undefined ? `after ${showMinutes(min)}, ` : '';
       edges.push({ from: st.name, to: 'discharged', label: `${prefix}discharge when ${showExpr(session.discharge.expr)}`, trigger: 'discharge' });
     }
   });

@@ -36,6 +36,8 @@ import {
   nextDeadline,
   OUTCOMES,
   type Expr,
+  type GroupMachineOptions,
+  type GroupProtocolMachine,
   type IR,
   type ProtocolEmitted,
   type ProtocolInEvent,
@@ -313,21 +315,176 @@ export function replay(ir: IR, options: ProtocolMachineOptions, path: StatePath<
 }
 
 /** A path as readable steps: `"0 measure sbp=190"`, `"15 run"` (time passed to minute 15), `"20 event panic"`. */
-export function describePath(path: StatePath<Snap, StepEvent>, normal: Readonly<Record<string, number>>): string[] {
+export function describePath(path: StatePath<Snap | GroupSnap, StepEvent>, normal: Readonly<Record<string, number>>): string[] {
   return path.steps.flatMap((step) => {
     const e = step.event as StepEvent | { type: 'xstate.init' };
     const t = Math.round(step.state.context.t * 1000) / 1000;
+    const who = 'participant' in e && e.participant !== undefined ? `${e.participant} ` : '';
     switch (e.type) {
       case 'kapspec.run':
         return [`${t} run`];
       case 'measure': {
         const diff = Object.entries(e.values).filter(([k, v]) => normal[k] !== v);
-        return [`${t} measure ${diff.length ? diff.map(([k, v]) => `${k}=${v}`).join(',') : 'normal'}`];
+        return [`${t} ${who}measure ${diff.length ? diff.map(([k, v]) => `${k}=${v}`).join(',') : 'normal'}`];
       }
       case 'event':
-        return [`${t} event ${e.name}`];
+        return [`${t} ${who}event ${e.name}`];
       default:
         return [];
     }
   });
+}
+
+// ── Group sessions ───────────────────────────────────────────────────────
+//
+// The same wrapper over a group machine. The group context keeps one slice
+// per participant (`context.members`, group.ts); the state key reads the
+// group's stage and minute and each participant's outcome, stage, gates,
+// pause and readers' state. Readings and events are explored for one
+// participant (`subject`); every other participant is given the `normal`
+// reading vector once, at the start (a real actor gets the same three sends
+// right after `start()`): the engine keeps the last observed value (nothing
+// goes stale), the opening gate reads readings taken in its stage (they are,
+// at minute 0), and no condition on a constant normal vector ever fires, so
+// answering each later `measure.request` with the same vector would change
+// nothing but `last.at`.
+
+export interface GroupReachOptions extends Omit<GroupMachineOptions, 'now'> {
+  readonly session: string;
+  /** The participant whose readings and events are explored (default: the first). */
+  readonly subject?: string;
+  readonly normal: Readonly<Record<string, number>>;
+  readonly limit?: number;
+}
+
+export type GroupSnap = ReturnType<GroupProtocolMachine['getInitialSnapshot']>;
+
+export interface GroupReach {
+  readonly logic: ActorLogic<GroupSnap, StepEvent>;
+  /**
+   * Shortest path to the first state found for each label: `stage:<name>`
+   * (the group's stage, while the subject is in session),
+   * `<subject>:outcome:<name>` (the subject's own outcome) and
+   * `outcome:<name>` (the group's, once everyone has left).
+   */
+  readonly paths: Map<string, StatePath<GroupSnap, StepEvent>>;
+  readonly states: number;
+  readonly session: Session;
+}
+
+/** The `measure` events that give every participant but `subject` the normal vector. */
+function othersNormal(ir: IR, options: GroupReachOptions, subject: string): ProtocolInEvent[] {
+  const declared = new Set(ir.measures.map((m) => m.name));
+  const values = Object.fromEntries(Object.entries(options.normal).filter(([k]) => declared.has(k)));
+  return options.participants.filter((p) => p.id !== subject).map((p) => ({ type: 'measure' as const, values, participant: p.id }));
+}
+
+export function reachGroup(ir: IR, options: GroupReachOptions): GroupReach {
+  const { normal, limit, subject: subjectOption, ...machineOptions } = options;
+  const subject = subjectOption ?? options.participants[0]!.id;
+  const session = ir.sessions.find((s) => s.name === options.session)!;
+  let now = 0;
+  const machine = createProtocolMachine(ir, { ...machineOptions, now: () => now });
+  const step = (s: GroupSnap, e: ProtocolInEvent | WakeEvent, scope: unknown): GroupSnap => {
+    now = e.type === 'kapspec.wake' ? e.at : s.context.origin + s.context.t * MINUTE;
+    return machine.transition(s, e as never, scope as never);
+  };
+  const members = (s: GroupSnap) => s.context.members;
+  const shape = (s: GroupSnap) =>
+    JSON.stringify([s.status, s.value, members(s).map((m) => [m.stageIndex, m.stage.gates, m.stage.pausers, m.stopped, m.outcome?.outcome ?? null])]);
+  const start = othersNormal(ir, options, subject);
+  const logic: ActorLogic<GroupSnap, StepEvent> = {
+    getInitialSnapshot: (scope, input) => {
+      now = 0;
+      let s = machine.getInitialSnapshot(scope as never, input as never);
+      for (const e of start) s = step(s, e, scope);
+      return s;
+    },
+    transition: (s, e, scope) => {
+      if (e.type !== 'kapspec.run') return step(s, e, scope);
+      const before = shape(s);
+      let next = s;
+      for (let i = 0; i < 10_000 && next.status === 'active'; i++) {
+        const due = nextDeadline(next) ?? null;
+        if (due === null) break;
+        next = step(next, { type: 'kapspec.wake', at: due }, scope);
+        if (shape(next) !== before) break;
+      }
+      return next;
+    },
+    getPersistedSnapshot: (s) => machine.getPersistedSnapshot(s),
+  };
+
+  const inputs: ProtocolInEvent[] = [
+    ...readingProfiles(ir, session, normal).map((values) => ({ type: 'measure' as const, values, participant: subject })),
+    ...consequentialEvents(ir, session).map((name) => ({ type: 'event' as const, name, participant: subject })),
+  ];
+  const counted = countedEvents(session);
+  const stateKey = (s: GroupSnap): string =>
+    JSON.stringify([
+      s.value,
+      Math.round(s.context.t * 1000) / 1000,
+      members(s).map((c) => [
+        c.who,
+        c.outcome?.outcome ?? null,
+        c.stageIndex,
+        c.stage.gates,
+        c.stage.pausers,
+        c.stage.ready,
+        c.stage.minReached,
+        c.stopped,
+        // Only the subject's readings vary; the others' are the normal vector.
+        c.who === subject
+          ? Object.entries(c.last)
+              .map(([k, v]) => `${k}=${v.value}`)
+              .sort()
+          : null,
+        counted.map((e) => Math.min(c.counts[e] ?? 0, 3)),
+      ]),
+    ]);
+  const subjectIn = (s: GroupSnap) => members(s).find((m) => m.who === subject)!.outcome === null;
+
+  const all = getShortestPaths(logic, {
+    serializeState: stateKey,
+    serializeEvent: (e) => JSON.stringify(e),
+    limit: limit ?? 200_000,
+    events: (s) => (s.status !== 'active' ? [] : [...(nextDeadline(s) === undefined ? [] : [RUN]), ...(subjectIn(s) ? inputs : [])]),
+  });
+
+  const paths = new Map<string, StatePath<GroupSnap, StepEvent>>();
+  const keep = (label: string, p: StatePath<GroupSnap, StepEvent>) => {
+    const had = paths.get(label);
+    if (!had || p.steps.length < had.steps.length) paths.set(label, p);
+  };
+  for (const p of all) {
+    const s = p.state;
+    const me = members(s).find((m) => m.who === subject)!;
+    if (me.outcome) keep(`${subject}:outcome:${me.outcome.outcome}`, p);
+    else keep(`stage:${session.stages[s.context.stageIndex]!.name}`, p);
+    if (typeof s.value === 'string' && (OUTCOMES as readonly string[]).includes(s.value)) keep(`outcome:${s.value}`, p);
+  }
+  return { logic, paths, states: all.length, session };
+}
+
+/** `replay` for a group path: the same start (the others' normal readings), then the path's steps. */
+export function replayGroup(ir: IR, options: Omit<GroupReachOptions, 'limit'>, path: StatePath<GroupSnap, StepEvent>) {
+  const { normal: _normal, subject: subjectOption, ...machineOptions } = options;
+  const subject = subjectOption ?? options.participants[0]!.id;
+  const clock = new SimulatedClock();
+  const actor = createActor(createProtocolMachine(ir, machineOptions), { clock });
+  const log: ProtocolEmitted[] = [];
+  actor.on('*', (e) => log.push(e));
+  actor.start();
+  for (const e of othersNormal(ir, options as GroupReachOptions, subject)) actor.send(e);
+  for (const step of path.steps) {
+    const e = step.event as StepEvent | { type: 'xstate.init' };
+    if (e.type === 'kapspec.run') {
+      const target = step.state.context.origin + step.state.context.t * MINUTE;
+      for (let due = nextTimer(clock); due !== null && due <= target; due = nextTimer(clock)) clock.set(due);
+      if (clock.now() < target) clock.set(target);
+    } else if (e.type !== 'xstate.init') actor.send(e);
+  }
+  const snap = actor.getSnapshot();
+  actor.stop();
+  return { value: snap.value, output: snap.output, context: snap.context, log };
 }

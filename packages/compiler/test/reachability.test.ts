@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { IR } from '@kapspec/runtime';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
-import { allTargets, describePath, reach, replay, type ReachOptions } from './reach.js';
+import { allTargets, describePath, reach, reachGroup, replay, replayGroup, type ReachOptions } from './reach.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const load = (name: string): IR => compile(readFileSync(join(root, 'examples', name), 'utf8'), { file: `examples/${name}` }).ir!;
@@ -86,8 +86,46 @@ describe('reachability: sublingual-lozenge.kap', () => {
 });
 
 describe('reachability: group-im.kap', () => {
-  // reach.ts reads the individual session context (stage, pausers, last
-  // readings) to tell states apart; a group context keeps them per
-  // participant. Not done yet: see the report.
-  it.todo('circle: every stage and outcome, per participant');
+  const ir = load('group-im.kap');
+  // The smallest group the protocol allows (`setting group 4..12`). p1's
+  // readings and events are explored; p2..p4 get the normal vector at minute
+  // 0 and are discharged at 150 (reach.ts, "Group sessions").
+  const options = { session: 'circle', participants: ['p1', 'p2', 'p3', 'p4'].map((id) => ({ id })), normal: NORMAL };
+
+  // Every stage, and every outcome p1 can have: `discharged` (the discharge
+  // criteria at 150), `deferred` (the opening gate), `ended` (`not_settled`
+  // at 4 h) and `escalated` (`severe_hypertension`, `hypoxia`). No rule
+  // pauses a stage, so there is no `paused:` target. Staffing cannot change
+  // an outcome: the only rule reading the pool (`panic_uncovered`) only
+  // notifies, and a violated staffing line is reported, not acted on; so
+  // events for p1 alone suffice and p2..p4 need no events. The group's own
+  // outcome is the most serious participant outcome (p2..p4 are discharged
+  // at 150): all four are reached too.
+  it('circle: every stage, every outcome of p1 and of the group (4 participants)', () => {
+    const r = reachGroup(ir, options);
+    const stages = all(ir, 'circle').filter((l) => l.startsWith('stage:') || l.startsWith('paused:'));
+    expect(stages).toEqual(['stage:opening', 'stage:journey', 'stage:sharing']);
+    const outcomes = ['discharged', 'deferred', 'ended', 'escalated'];
+    expect([...r.paths.keys()].sort()).toEqual([...stages, ...outcomes.map((o) => `p1:outcome:${o}`), ...outcomes.map((o) => `outcome:${o}`)].sort());
+    for (const [label, path] of r.paths) {
+      const real = replayGroup(ir, options, path);
+      expect(real.value, `${label}: ${describePath(path, NORMAL).join(' | ')}`).toEqual(path.state.value);
+      expect(real.output).toEqual(path.state.output);
+      expect(real.context.members.map((m) => m.outcome)).toEqual(path.state.context.members.map((m) => m.outcome));
+    }
+    const show = (label: string) => describePath(r.paths.get(label)!, NORMAL);
+    // The shortest witnesses, to check against group-im.kap. `run` lets time
+    // pass until some participant's stage or outcome changes (the group's
+    // `150 run` is p2..p4's discharge).
+    expect(show('stage:journey')).toEqual(['0 p1 measure normal', '15 run']);
+    expect(show('stage:sharing')).toEqual(['0 p1 measure normal', '15 run', '75 run']);
+    expect(show('p1:outcome:discharged')).toEqual(['0 p1 measure normal', '15 run', '75 run', '150 run']);
+    expect(show('p1:outcome:deferred')).toEqual(['15 run']); // no reading for p1 in opening: the gate fails at 15
+    expect(show('p1:outcome:escalated')).toEqual(['0 p1 measure sbp=201']); // severe_hypertension
+    // sbp 180 after the gate: never discharged (sbp <= 160), `not_settled` at 4 h.
+    expect(show('p1:outcome:ended')).toEqual(['0 p1 measure normal', '15 run', '75 run', '75 p1 measure sbp=180', '150 run', '240 run']);
+    expect(show('outcome:deferred')).toEqual(['15 run', '75 run', '150 run']);
+    expect(r.paths.get('outcome:ended')!.state.output).toMatchObject({ outcome: 'ended', participant: 'p1', rule: 'not_settled' });
+    expect(r.states).toBeLessThan(1_000);
+  }, 60_000);
 });

@@ -10,6 +10,7 @@
  * (TOOLCHAIN gotcha 9) still yields the same trace as one stepped to each
  * deadline.
  */
+import { staffCompare, staffRequired } from './staffing.js';
 import { compileExpr, evaluate, elapsedThresholds, measuresOf, mentionsEvent, type CompiledExpr, type EvalEnv } from './eval.js';
 import type { ProtocolEmitted, ProtocolInEvent, SessionOutput } from './events.js';
 import type { Action, Administer, CompareOp, Dose, DoseUnit, IR, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
@@ -970,9 +971,9 @@ export function checkStaffing(p: Plan, c: StaffState, out: Out, participants: nu
   const stage = currentStage(p, c).name;
   p.session.staffing.forEach((l, i) => {
     const applies = l.during.length === 0 || l.during.includes(stage);
-    const required = l.count * (l.perParticipants ? Math.ceil(participants / l.perParticipants) : 1);
+    const required = staffRequired(l, participants);
     const actual = p.group ? free(p, c, l.role) : (c.present[l.role] ?? 0);
-    const ok = !applies || compare(actual, l.op, required);
+    const ok = !applies || staffCompare(actual, l.op, required);
     // Group sessions (`lineLow` given): a line that is already violated is
     // reported again each time the free pool shrinks further, so that every
     // person taken while the group is short shows in the trace.
@@ -985,22 +986,6 @@ export function checkStaffing(p: Plan, c: StaffState, out: Out, participants: nu
   });
 }
 
-function compare(a: number, op: string, b: number): boolean {
-  switch (op) {
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-    case '==':
-      return a === b;
-    default:
-      return a !== b;
-  }
-}
 
 function violate(
   p: Plan,

@@ -57,3 +57,5 @@ export {
   type SessionOutput,
   type GroupOutput,
 } from './events.js';
+export { showExpr, showProperty, showMinutes, showNumber, showTime } from './show.js';
+export { staffRequired, staffCompare } from './staffing.js';

@@ -28,7 +28,7 @@
  *   delivered to a participant never exceeds it (converted to the drug's
  *   tracking unit with the participant's weight when the units differ).
  */
-import { populationExclusion, type IR, type Session, type SourceSpan, type StaffLine } from '@kapspec/runtime';
+import { populationExclusion, staffCompare, staffRequired, type IR, type Session, type SourceSpan, type StaffLine } from '@kapspec/runtime';
 import { about, type View } from './joint.js';
 import type { CheckOptions } from './properties.js';
 import { combine, recordsBetween, type PropertyResult, type Verdict } from './verdict.js';
@@ -86,22 +86,6 @@ export function checkBuiltins(ir: IR, session: Session, trace: Trace, vs: readon
 
 // ── Staffing ─────────────────────────────────────────────────────────────
 
-function compare(a: number, op: string, b: number): boolean {
-  switch (op) {
-    case '<':
-      return a < b;
-    case '<=':
-      return a <= b;
-    case '>':
-      return a > b;
-    case '>=':
-      return a >= b;
-    case '==':
-      return a === b;
-    default:
-      return a !== b;
-  }
-}
 
 function showLine(l: StaffLine): string {
   const per = l.perParticipants ? ` per ${l.perParticipants} participants` : '';
@@ -121,9 +105,9 @@ function staffing(session: Session, trace: Trace, view: View, group: boolean): V
       if (stage === undefined || (l.during.length > 0 && !l.during.includes(stage))) continue;
       const live = group ? s.live : 1;
       if (live <= 0) continue;
-      const required = l.count * (l.perParticipants ? Math.ceil(live / l.perParticipants) : 1);
+      const required = staffRequired(l, live);
       const actual = group ? (s.free[l.role] ?? 0) : (s.present[l.role] ?? 0);
-      if (compare(actual, l.op, required)) continue;
+      if (staffCompare(actual, l.op, required)) continue;
       // The violation lasts until the line holds again (or the line stops applying).
       let j = i + 1;
       for (; j < snaps.length; j++) {
@@ -132,7 +116,7 @@ function staffing(session: Session, trace: Trace, view: View, group: boolean): V
         if (st === undefined || (l.during.length > 0 && !l.during.includes(st))) break;
         const lv = group ? u.live : 1;
         const req = l.count * (l.perParticipants ? Math.ceil(lv / l.perParticipants) : 1);
-        if (lv <= 0 || compare(group ? (u.free[l.role] ?? 0) : (u.present[l.role] ?? 0), l.op, req)) break;
+        if (lv <= 0 || staffCompare(group ? (u.free[l.role] ?? 0) : (u.present[l.role] ?? 0), l.op, req)) break;
       }
       const to = j < snaps.length ? snaps[j]!.t : view.end;
       const counted = group ? 'free' : 'present';

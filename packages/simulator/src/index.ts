@@ -67,6 +67,8 @@ export {
   DEFAULT_MAX_SHRINK_RUNS,
   SHRINK_CHECK_INTERVAL_MINUTES,
   type TestOptions,
+  type TestProgress,
+  type TestProgressRow,
   type TestReport,
   type PropertyTestResult,
   type Counterexample,
@@ -91,6 +93,12 @@ export { ParticipantPhysiology, vitalKind, type VitalKind } from './models/physi
 export { eventNameFor, EVENT_NAME_PATTERNS, type AdverseEvent } from './models/adverse.js';
 export { staffRoster, staffAbsences, type StaffOptions } from './models/staff.js';
 export { calibrationReport, renderCalibrationMarkdown, wilson, type CalibrationReport, type CalibrationRow, type CalibrationOptions } from './models/calibration.js';
+export {
+  testProtocolInWorker,
+  testWorkerUrl,
+  testOptionsOf,
+  type TestWorkerOptions,
+} from './search-worker.js';
 export {
   runStats,
   accumulateStats,

@@ -73,6 +73,31 @@ export interface TestOptions {
   readonly allRuns?: boolean;
   /** Simulation horizon (default: the driver's). */
   readonly horizonMinutes?: number;
+  /**
+   * Called after each generated run (`run` of `runs`, counting the runs the
+   * search skips once every property has failed), once more when the search
+   * is over (`run === runs`, every status final) and after each
+   * counterexample is shrunk. Observes only: results and determinism do not
+   * depend on it.
+   */
+  readonly onProgress?: (progress: TestProgress) => void;
+}
+
+/** Where a `testProtocol` search is: generated runs so far, and per property its runs so far. */
+export interface TestProgress {
+  /** Runs generated so far (monotone), of `runs`. */
+  readonly run: number;
+  readonly runs: number;
+  readonly results: readonly TestProgressRow[];
+}
+
+export interface TestProgressRow {
+  readonly name: string;
+  /** `running` until the search is over; `failed` from its first failing run. */
+  readonly status: 'running' | 'passed' | 'failed' | 'inconclusive';
+  readonly failures: number;
+  /** Runs that checked it so far. */
+  readonly runs: number;
 }
 
 export interface Counterexample {
@@ -216,11 +241,26 @@ export function testProtocol(ir: IR, options: TestOptions): TestReport {
     }
   };
   const allFailed = () => options.allRuns !== true && [...tallies.values()].every((t) => t.first !== undefined);
+  const onProgress = options.onProgress;
+  /** Progress after `run` generated runs (`final`: the search is over, every status decided). */
+  const progress = (run: number, final: boolean) => {
+    if (!onProgress) return;
+    onProgress({
+      run,
+      runs,
+      results: selected.map((name) => {
+        const t = tallies.get(name)!;
+        const status = t.failures > 0 ? 'failed' : !final ? 'running' : t.inconclusive > 0 ? 'inconclusive' : 'passed';
+        return { name, status, failures: t.failures, runs: t.runs };
+      }),
+    });
+  };
 
   if (options.model === 'calibrated') {
     for (let i = 0; i < runs && !allFailed(); i++) {
       const s = runSeed(seed, i);
       runOnce(i, calibratedModel(ir, { session: session.name, seed: s }), s);
+      progress(i + 1, false);
     }
   } else {
     const arb = adversarialArbitrary(ir, advOptions);
@@ -229,18 +269,23 @@ export function testProtocol(ir: IR, options: TestOptions): TestReport {
     fc.check(
       fc.property(arb, (value) => {
         const run = i++;
-        if (error !== undefined || allFailed()) return true;
-        try {
-          runOnce(run, adversarialScenario(ir, value, advOptions), seed, value);
-        } catch (e) {
-          error = e;
+        if (error !== undefined) return true;
+        if (!allFailed()) {
+          try {
+            runOnce(run, adversarialScenario(ir, value, advOptions), seed, value);
+          } catch (e) {
+            error = e;
+            return true;
+          }
         }
+        progress(Math.min(run + 1, runs), false);
         return true;
       }),
       { seed, numRuns: runs, verbose: 0 },
     );
     if (error !== undefined) throw error;
   }
+  progress(runs, true);
 
   const results: PropertyTestResult[] = [];
   for (const name of selected) {
@@ -282,6 +327,7 @@ export function testProtocol(ir: IR, options: TestOptions): TestReport {
       },
       replay: replayCommand(tracePath, file),
     });
+    progress(runs, true);
   }
   return { session: session.name, model: options.model, seed, runs: simulated, results, coverage };
 }

@@ -660,7 +660,7 @@ export function statsWorkerUrl(): URL {
  * set by the test runner, would send its imports to TypeScript sources) and
  * without the flags worker threads refuse (`--input-type`, `--eval`).
  */
-function workerExecArgv(): string[] {
+export function workerExecArgv(): string[] {
   const out: string[] = [];
   const argv = process.execArgv;
   for (let i = 0; i < argv.length; i++) {

@@ -18,7 +18,10 @@ import {
   serializeTrace,
   simulate,
   testProtocol,
+  testProtocolInWorker,
+  TestError,
   type AdversarialParameters,
+  type TestProgress,
   type TestReport,
   type Trace,
 } from '../src/index.js';
@@ -138,6 +141,50 @@ describe('testProtocol: determinism and replay', () => {
     const again = simulate(ir20, { scenario: adversarialScenarioFromHeader(ir20, trace.header), seed: trace.header.seed });
     expect(serializeTrace(again)).toBe(serializeTrace(trace));
   });
+
+  it('onProgress: monotone, ends at `runs` with every status final, and changes nothing in the report', () => {
+    const strip = (rep: TestReport) =>
+      JSON.stringify({ ...rep, results: rep.results.map((r) => ({ ...r, counterexample: r.counterexample ? { ...r.counterexample, trace: serializeTrace(r.counterexample.trace) } : undefined })) });
+    // Without allRuns: `responsive` fails early and the search skips the remaining runs; progress still reaches `runs`.
+    for (const opts of [
+      { runs: 30, seed, model: 'adversarial' as const, property: 'responsive', maxShrinkRuns: 20, file: file('bp-every-20-min') },
+      { runs: 12, seed, model: 'adversarial' as const, maxShrinkRuns: 10 },
+      { runs: 4, seed, model: 'calibrated' as const },
+    ]) {
+      const seen: TestProgress[] = [];
+      const a = testProtocol(ir20, opts);
+      const b = testProtocol(ir20, { ...opts, onProgress: (p) => seen.push(structuredClone(p)) });
+      expect(strip(b)).toBe(strip(a));
+      expect(seen.length).toBeGreaterThan(0);
+      for (let k = 1; k < seen.length; k++) {
+        expect(seen[k]!.run).toBeGreaterThanOrEqual(seen[k - 1]!.run);
+        seen[k]!.results.forEach((r, j) => {
+          const prev = seen[k - 1]!.results[j]!;
+          expect(r.name).toBe(prev.name);
+          expect(r.runs).toBeGreaterThanOrEqual(prev.runs);
+          expect(r.failures).toBeGreaterThanOrEqual(prev.failures);
+          if (prev.status !== 'running') expect(r.status).toBe(prev.status);
+        });
+      }
+      for (const p of seen) expect(p.runs).toBe(opts.runs);
+      const last = seen.at(-1)!;
+      expect(last.run).toBe(opts.runs);
+      expect(last.results.map((r) => [r.name, r.status, r.runs, r.failures])).toEqual(a.results.map((r) => [r.name, r.status, r.runs, r.failures]));
+    }
+  }, 120_000);
+
+  it('testProtocolInWorker: the same report as in this thread (structured-clone safe), with progress', async () => {
+    const opts = { runs: 20, seed, model: 'adversarial' as const, maxShrinkRuns: 20, file: file('bp-every-20-min'), source: text('bp-every-20-min') };
+    const here = testProtocol(ir20, { ...opts, tracePath: (n, s) => `out/${n}-${s}.jsonl` });
+    expect(structuredClone(here)).toEqual(here);
+    const seen: TestProgress[] = [];
+    const there = await testProtocolInWorker(ir20, { ...opts, tracePrefix: 'out/', onProgress: (p) => seen.push(p) });
+    expect(there).toEqual(here);
+    expect(there.results.find((r) => r.counterexample)?.counterexample?.tracePath).toBe('out/responsive-' + seed + '.jsonl');
+    expect(seen.at(-1)?.run).toBe(opts.runs);
+    // Errors come back as this thread's classes.
+    await expect(testProtocolInWorker(ir20, { runs: 1, seed: 1, model: 'adversarial', property: 'nope' })).rejects.toBeInstanceOf(TestError);
+  }, 120_000);
 
   it('rejects an unknown property, a bad seed and zero runs', () => {
     expect(() => testProtocol(ir20, { runs: 1, seed: 1, model: 'adversarial', property: 'nope' })).toThrow(/no property "nope".*responsive/);

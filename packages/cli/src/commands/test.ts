@@ -13,6 +13,7 @@ import { Command, Option } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
 import { describeIoError, useColor } from '../io.js';
 import { parsePositive, parseSeed } from '../protocol.js';
+import type { PropertyProgress } from '../tui/test-view.js';
 
 export interface TestCommandOptions {
   readonly runs: number;
@@ -108,19 +109,44 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
     return EXIT_USAGE;
   }
 
+  const base = {
+    session: session.name,
+    runs: options.runs,
+    seed: options.seed,
+    model: options.model,
+    file: p.file,
+    source: p.text,
+    ...(options.property !== undefined ? { property: options.property } : {}),
+  };
+  // On a terminal: a live view, progress per property while the search runs in a worker thread, then
+  // each counterexample with its `.kap` lines marked (ink, loaded only here).
+  const live = options.format === 'text' && io.terminal !== undefined && options.tui !== false;
+  const tui = live ? await import('../tui/index.js') : undefined;
+  const selected = names.filter((n) => options.property === undefined || options.property.includes(n));
+  const kindOf = (name: string) => ((sim.BUILTIN_NAMES as readonly string[]).includes(name) ? ('builtin' as const) : ('assert' as const));
+  let shown: PropertyProgress[] = selected.map((name) => ({ name, kind: kindOf(name), runs: 0, total: options.runs, status: 'pending' }));
+  const ui = tui?.showTest({
+    ...io.terminal,
+    title: `kapspec test ${p.file}`,
+    properties: shown,
+    source: p.text,
+    file: p.file,
+  });
+
   let report;
   try {
-    report = sim.testProtocol(p.ir, {
-      session: session.name,
-      runs: options.runs,
-      seed: options.seed,
-      model: options.model,
-      file: p.file,
-      source: p.text,
-      tracePath: counterexamplePath,
-      ...(options.property !== undefined ? { property: options.property } : {}),
-    });
+    report = ui
+      ? await sim.testProtocolInWorker(p.ir, {
+          ...base,
+          tracePrefix: `${COUNTEREXAMPLE_DIR}/`,
+          onProgress: (progress) => {
+            shown = progress.results.map((r) => ({ name: r.name, kind: kindOf(r.name), runs: r.runs, total: progress.runs, failures: r.failures, status: r.status }));
+            ui.update(shown);
+          },
+        })
+      : sim.testProtocol(p.ir, { ...base, tracePath: counterexamplePath });
   } catch (error) {
+    await ui?.finish({ properties: shown });
     if (!(error instanceof sim.TestError || models.isModelError(error))) throw error;
     io.stderr.write(`kapspec test: cannot test ${file}: ${error.message}\n`);
     return EXIT_USAGE;
@@ -133,6 +159,7 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
       await io.makeDirectory(resolve(io.cwd, COUNTEREXAMPLE_DIR));
       for (const r of failed) await io.writeFile(resolve(io.cwd, r.counterexample!.tracePath), sim.serializeTrace(r.counterexample!.trace));
     } catch (error) {
+      await ui?.finish({ properties: tui!.progressOf(report.results) });
       io.stderr.write(`kapspec test: cannot write the counterexample under ${COUNTEREXAMPLE_DIR}: ${describeIoError(error)}\n`);
       return EXIT_USAGE;
     }
@@ -167,17 +194,11 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
 
   const color = useColor(io, io.stdout);
   const style = { tty: io.stdout.isTTY, color, file: p.file };
-  if (io.terminal && options.tui !== false) {
-    // On a terminal: progress per property, then each counterexample with its
-    // `.kap` lines marked (ink, loaded only here).
-    const tui = await import('../tui/index.js');
+  if (ui) {
     const rows = report.results.map((r) => ({ name: r.name, status: r.status, runs: r.runs, span: r.span, note: undefined }));
-    await tui.showTestReport({
-      ...io.terminal,
-      title: `kapspec test ${p.file}`,
-      results: report.results,
-      source: p.text,
-      file: p.file,
+    await ui.finish({
+      properties: tui!.progressOf(report.results),
+      failures: tui!.failuresOf(report.results),
       summary: `${verdicts.countLine(rows)} (${report.runs} run${report.runs === 1 ? '' : 's'}, seed ${report.seed}).`,
     });
     return code;
@@ -211,3 +232,4 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
   io.stdout.write(`${out.join('\n')}\n`);
   return code;
 }
+

@@ -1,17 +1,34 @@
-/** IR expressions back to readable `.kap` text, for diagram labels. */
-import type * as I from '@kapspec/runtime';
+/**
+ * IR expressions, properties and times back to readable `.kap` text: for
+ * messages, diagrams, vignettes and apps that show a rule's condition.
+ */
+import type { Expr, Property } from './ir.js';
 
 const PRECEDENCE: Record<string, number> = {
   implies: 1, or: 2, and: 3, '<': 5, '<=': 5, '>': 5, '>=': 5, '==': 5, '!=': 5, '+': 6, '-': 6, '*': 7, '/': 7,
 };
 
-function num(value: number, unit?: string): string {
-  const v = Number.isInteger(value) ? String(value) : String(Number(value.toFixed(4)));
-  if (!unit) return v;
-  return unit === '%' ? `${v} %` : `${v} ${unit}`;
+export function showNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(2)));
 }
 
-export function showExpr(e: I.Expr, parent = 0): string {
+function num(value: number, unit?: string): string {
+  const v = Number.isInteger(value) ? String(value) : String(Number(value.toFixed(4)));
+  return unit ? `${v} ${unit}` : v;
+}
+
+/** Minutes as `.kap` text: `5 min`, `4 h`. */
+export function showMinutes(m: number): string {
+  if (m >= 60 && m % 60 === 0) return `${m / 60} h`;
+  return `${showNumber(m)} min`;
+}
+
+/** A session time: `t+45 min`. */
+export function showTime(t: number): string {
+  return `t+${showNumber(t)} min`;
+}
+
+export function showExpr(e: Expr, parent = 0): string {
   switch (e.kind) {
     case 'measure':
     case 'event':
@@ -45,12 +62,25 @@ export function showExpr(e: I.Expr, parent = 0): string {
       return p < parent ? `(${text})` : text;
     }
     case 'for': {
-      const text = `${showExpr(e.expr, 1)} for ${num(e.minutes, 'min')}`;
+      const text = `${showExpr(e.expr, 1)} for ${showMinutes(e.minutes)}`;
       return parent > 0 ? `(${text})` : text;
     }
     case 'during': {
       const text = `${showExpr(e.expr, 1)} during ${e.stages.join(', ')}`;
       return parent > 0 ? `(${text})` : text;
     }
+  }
+}
+
+export function showProperty(p: Property): string {
+  switch (p.kind) {
+    case 'always':
+      return `always ${showExpr(p.expr, 1)}`;
+    case 'never':
+      return `never ${showExpr(p.expr, 1)}`;
+    case 'eventually':
+      return `eventually ${showExpr(p.expr, 1)} within ${showMinutes(p.within)}`;
+    case 'leadsTo':
+      return `${showExpr(p.cause, 2)} implies ${showExpr(p.effect, 2)} within ${showMinutes(p.within)}`;
   }
 }
