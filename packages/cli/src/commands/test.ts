@@ -13,7 +13,6 @@ import { Command, Option } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
 import { describeIoError, useColor } from '../io.js';
 import { parsePositive, parseSeed } from '../protocol.js';
-import type { PropertyProgress } from '../tui/test-view.js';
 
 export interface TestCommandOptions {
   readonly runs: number;
@@ -124,7 +123,7 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
   const tui = live ? await import('../tui/index.js') : undefined;
   const selected = names.filter((n) => options.property === undefined || options.property.includes(n));
   const kindOf = (name: string) => ((sim.BUILTIN_NAMES as readonly string[]).includes(name) ? ('builtin' as const) : ('assert' as const));
-  let shown: PropertyProgress[] = selected.map((name) => ({ name, kind: kindOf(name), runs: 0, total: options.runs, status: 'pending' }));
+  let shown: import('../tui/test-view.js').PropertyProgress[] = selected.map((name) => ({ name, kind: kindOf(name), runs: 0, total: options.runs, status: 'pending' }));
   const ui = tui?.showTest({
     ...io.terminal,
     title: `kapspec test ${p.file}`,
