@@ -1,5 +1,5 @@
 /**
- * What `simulate`, `test` and `replay` share: reading and compiling a
+ * What `compile`, `simulate`, `test`, `replay` and `stats` share: reading and compiling a
  * protocol (diagnostics on stderr), choosing a session, naming a `.kap` line,
  * and numeric option parsing. Reached only through `await import(...)` from
  * command actions, so the compiler stays out of the start-up chunk.
@@ -35,7 +35,8 @@ export async function loadProtocol(io: Io, command: string, file: string): Promi
     io.stderr.write(`${language.renderDiagnostics(result.diagnostics, source.text, { file: source.file, color })}\n\n`);
   }
   if (!result.ir) {
-    io.stderr.write(`kapspec ${command}: ${file} has errors (${language.summarize(result.diagnostics)}); nothing ${command === 'test' ? 'tested' : command === 'replay' ? 'replayed' : 'simulated'}\n`);
+    const done: Record<string, string> = { test: 'tested', replay: 'replayed', compile: 'compiled', stats: 'simulated', simulate: 'simulated' };
+    io.stderr.write(`kapspec ${command}: ${file} has errors (${language.summarize(result.diagnostics)}); nothing ${done[command] ?? 'done'}\n`);
     return EXIT_FINDINGS;
   }
   return { file: source.file, text: source.text, ir: result.ir };

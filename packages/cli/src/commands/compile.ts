@@ -5,9 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
-import { describeIoError, useColor } from '../io.js';
-import { readSources } from './sources.js';
+import { EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
+import { describeIoError } from '../io.js';
 
 export interface CompileCommandOptions {
   readonly target: 'ir' | 'mermaid' | 'dot' | 'xstate-json';
@@ -43,40 +42,28 @@ export function compileCommand(context: CommandContext): Command {
 }
 
 export async function runCompile({ io }: CommandContext, file: string, options: CompileCommandOptions): Promise<number> {
-  const [language, compiler] = await Promise.all([import('@kapspec/language'), import('@kapspec/compiler')]);
-  const [source] = await readSources(io, [file]);
-  if (!source || 'error' in source) {
-    io.stderr.write(`${source?.error ?? `kapspec: cannot read ${file}`}\n`);
-    return EXIT_USAGE;
-  }
-  const result = compiler.compile(source.text, { file: source.file });
-  if (result.diagnostics.length > 0) {
-    const color = useColor(io, io.stderr);
-    io.stderr.write(`${language.renderDiagnostics(result.diagnostics, source.text, { file: source.file, color })}\n\n`);
-  }
-  if (!result.ir) {
-    io.stderr.write(`kapspec: ${file} has errors (${language.summarize(result.diagnostics)}); nothing compiled\n`);
-    return EXIT_FINDINGS;
-  }
-  const sessions = compiler.selectSessions(result.ir, options.session);
+  const [{ loadProtocol }, compiler] = await Promise.all([import('../protocol.js'), import('@kapspec/compiler')]);
+  const p = await loadProtocol(io, 'compile', file);
+  if (typeof p === 'number') return p;
+  const sessions = compiler.selectSessions(p.ir, options.session);
   if (!sessions) {
-    const names = result.ir.sessions.map((s) => `\`${s.name}\``).join(', ');
+    const names = p.ir.sessions.map((s) => `\`${s.name}\``).join(', ');
     io.stderr.write(`kapspec compile: ${file} has no session \`${options.session}\`; its sessions are ${names}\n`);
     return EXIT_USAGE;
   }
   let text: string;
   switch (options.target) {
     case 'mermaid':
-      text = compiler.toMermaid(result.ir, sessions);
+      text = compiler.toMermaid(p.ir, sessions);
       break;
     case 'dot':
-      text = compiler.toDot(result.ir, sessions);
+      text = compiler.toDot(p.ir, sessions);
       break;
     case 'xstate-json':
-      text = compiler.toXStateJson(result.ir, sessions);
+      text = compiler.toXStateJson(p.ir, sessions);
       break;
     default: {
-      const ir = options.session === undefined ? result.ir : { ...result.ir, sessions };
+      const ir = options.session === undefined ? p.ir : { ...p.ir, sessions };
       text = `${JSON.stringify(ir, null, 2)}\n`;
     }
   }
