@@ -633,7 +633,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     irHash: irHash(ir),
     seed: options.seed,
     model: options.model ?? scenario.model ?? 'scripted',
-    parameters: { ...scenario.parameters },
+    parameters: { ...scenario.parameters, resolution },
     participants: members.map((m) => m.scenario.profile),
     staff: { ...context().present },
   };

@@ -52,6 +52,8 @@ describe('the driver never skips a due timer', () => {
     for (const resolutionMinutes of [1, 0.25, 7, 60, 1000]) {
       const tr = simulate(ir, { scenario: calm([{ t: 2.5, name: 'panic' }, { t: 12.345, name: 'panic' }]), seed: 1, resolutionMinutes });
       expect(ofType(tr, 'request').map((r) => r.t), `resolution ${resolutionMinutes}`).toEqual([0, 5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55]);
+      // The header records the resolution, so builtin.monitoring-gaps can check `continuously` lines against it.
+      expect(tr.header.parameters['resolution']).toBe(resolutionMinutes);
       expect(ofType(tr, 'outcome').map((r) => [r.t, r.outcome])).toEqual([[61, 'discharged']]);
       // The attend at 2.5 for 3 min frees the therapist at exactly 5.5: a timer between ticks.
       const free = ofType(tr, 'state').map((s) => [s.t, s.free['therapist']]);
