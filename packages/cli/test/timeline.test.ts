@@ -28,6 +28,19 @@ describe('renderTimeline', () => {
     expect(rows).toContain('t+25      infusion            a therapist attends for 10 min (rule panic)');
   });
 
+  it('a second call for a participant already attended keeps the same person on', () => {
+    const twice = scriptedScenario({
+      participants: [{ id: 'p1', vitals: { sbp: 130, spo2: 98 }, events: [{ t: 25, name: 'panic' }, { t: 30, name: 'panic' }] }],
+      staffAtStart: { therapist: 2, medical_provider: 1 },
+    });
+    const tl = rowsOf(renderTimeline(ir, simulate(ir, { session: 'dosing', scenario: twice, seed: 3 }), { file: 'small.kap' }));
+    expect(tl).toContain('t+25      infusion            a therapist attends for 10 min (rule panic)');
+    expect(tl).toContain('t+30      infusion            the therapist already with them stays on for another 10 min (rule panic)');
+    // No second therapist is taken: the pool never drops to 0 free.
+    expect(tl).toContain('t+25      infusion            staff: therapist 1 free, 1 attending; medical_provider 1 free');
+    expect(tl.some((l) => l.includes('therapist 0 free'))).toBe(false);
+  });
+
   it('true and observed values of each reading', () => {
     expect(rows).toContain('t+30      infusion            measured SBP 195 (true 195)');
   });
