@@ -34,73 +34,13 @@
  * `participants` region with one sub-state per participant.
  */
 import { enqueueActions, setup, type ActorLogic, type AnyActorRef, type ActorSystem, type Snapshot, type SnapshotFrom } from 'xstate';
-import {
-  advanceTo,
-  apply,
-  cloneContext,
-  initialContext,
-  isPaused,
-  nextDeadline as engineNextDeadline,
-  plan,
-  sessionStateOf,
-  start,
-  type ParticipantProfile,
-  type Plan,
-  type SessionContext,
-  type SessionState,
-} from './engine.js';
-import { validateEvent, type EventCheck, type GroupOutput, type ProtocolEmitted, type ProtocolInEvent, type SessionOutput, type WakeEvent } from './events.js';
-import {
-  cloneGroup,
-  groupAdvanceTo,
-  groupApply,
-  groupInitial,
-  groupNextDeadline,
-  groupPaused,
-  groupStart,
-  groupStateOf,
-  type GroupContext,
-  type GroupParticipant,
-  type GroupSessionState,
-} from './group.js';
-import { OUTCOMES, type IR, type Outcome, type Stage } from './ir.js';
-import { IRError } from './load.js';
+import type { SessionContext, SessionState } from './engine.js';
+import type { GroupOutput, ProtocolEmitted, ProtocolInEvent, SessionOutput, WakeEvent } from './events.js';
+import type { GroupContext, GroupSessionState } from './group.js';
+import { OUTCOMES, type IR } from './ir.js';
+import { createSessionEngine, type GroupMachineOptions, type ProtocolMachineOptions, type SessionEngine } from './session-engine.js';
 
-export interface ProtocolMachineOptions {
-  /** Session name; may be left out when the protocol has one session. */
-  readonly session?: string;
-  /** Checked against `population` (an excluded participant is never dosed); read by `caution` and `baseline`. */
-  readonly participant?: ParticipantProfile;
-  /** Staff present at the start, by role. Default: each role's declared minimum. */
-  readonly staff?: Readonly<Record<string, number>>;
-  /** Clock reading in ms. Default: the actor clock's `now()` if it has one, else `Date.now()`. */
-  readonly now?: () => number;
-}
-
-export interface GroupMachineOptions extends Omit<ProtocolMachineOptions, 'participant'> {
-  /**
-   * The participants of a group session, in a fixed order (the order in
-   * which simultaneous things are processed). Their number must be inside
-   * the protocol's `setting group n..m`. Ids: non-empty, no `.`, `#`, `/` or
-   * whitespace (they name XState states).
-   * Staff default: each role's declared minimum, times ceil(n / N) for a
-   * role declared `per N participants`.
-   */
-  readonly participants: readonly GroupParticipant[];
-}
-
-export type SessionOptionsErrorCode = 'group-size' | 'participants-required' | 'not-a-group' | 'bad-participant-id' | 'duplicate-participant';
-
-/** Options that do not fit the protocol (group size outside `n..m`, a participant list for an individual session, …). */
-export class SessionOptionsError extends Error {
-  override readonly name = 'SessionOptionsError';
-  constructor(
-    readonly code: SessionOptionsErrorCode,
-    readonly detail: string,
-  ) {
-    super(detail);
-  }
-}
+export { SessionOptionsError, type GroupMachineOptions, type ProtocolMachineOptions, type SessionOptionsErrorCode } from './session-engine.js';
 
 type MachineEvent = ProtocolInEvent | WakeEvent;
 
@@ -108,113 +48,11 @@ const MINUTE = 60_000;
 /** The id of the timer child actor. */
 const TIMER = 'timer';
 
-/** What the generic machine needs from a session engine (individual or group). */
-interface Engine<C extends { origin: number; t: number }> {
-  readonly id: string;
-  readonly stages: readonly Stage[];
-  init(origin: number): C;
-  /** A copy the other functions may change (they change their argument in place). */
-  clone(c: C): C;
-  start(c: C, out: ProtocolEmitted[]): void;
-  advanceTo(c: C, t: number, out: ProtocolEmitted[]): void;
-  apply(c: C, e: ProtocolInEvent, out: ProtocolEmitted[]): void;
-  nextDeadline(c: C): number | null;
-  stageIndex(c: C): number;
-  paused(c: C): boolean;
-  outcome(c: C): Outcome | null;
-  check(c: C, event: unknown): EventCheck;
-  state(c: C): SessionState | GroupSessionState;
-  /** Group sessions: per-participant outcome, for the `participants` region. */
-  readonly participants?: readonly string[];
-  participantOutcome?(c: C, id: string): Outcome | null;
-}
-
 export function createProtocolMachine(ir: IR, options: GroupMachineOptions): GroupProtocolMachine;
 export function createProtocolMachine(ir: IR, options?: ProtocolMachineOptions): ProtocolMachine;
 export function createProtocolMachine(ir: IR, options: ProtocolMachineOptions | GroupMachineOptions = {}): ProtocolMachine | GroupProtocolMachine {
-  const session = pickSession(ir, options.session);
-  const p = plan(ir, session);
-  const group = 'participants' in options && options.participants !== undefined ? options.participants : null;
-  if (ir.setting.mode === 'group') {
-    if (!group) {
-      throw new SessionOptionsError(
-        'participants-required',
-        `"${ir.protocol.title}" is a group protocol (setting group ${ir.setting.min}..${ir.setting.max}): pass participants: [{ id, profile? }, …]`,
-      );
-    }
-    checkParticipants(ir.setting.min, ir.setting.max, group);
-    return groupMachine(p, group, options as GroupMachineOptions);
-  }
-  if (group) throw new SessionOptionsError('not-a-group', `"${ir.protocol.title}" is an individual protocol: pass participant, not participants`);
-  return individualMachine(p, options as ProtocolMachineOptions);
-}
-
-function checkParticipants(min: number, max: number, list: readonly GroupParticipant[]): void {
-  if (!Array.isArray(list)) throw new SessionOptionsError('participants-required', 'participants must be an array of { id, profile? }');
-  if (list.length < min || list.length > max) {
-    throw new SessionOptionsError('group-size', `the protocol runs groups of ${min}..${max} participants; ${list.length} were given`);
-  }
-  const seen = new Set<string>();
-  list.forEach((pt, i) => {
-    const id = (pt as { id?: unknown } | null)?.id;
-    if (typeof id !== 'string' || !/^[^.#/\s]+$/.test(id)) {
-      throw new SessionOptionsError('bad-participant-id', `participants[${i}].id must be a non-empty string without ".", "#", "/" or spaces, got ${JSON.stringify(id) ?? String(id)}`);
-    }
-    if (seen.has(id)) throw new SessionOptionsError('duplicate-participant', `participant id "${id}" is given twice`);
-    seen.add(id);
-  });
-}
-
-function individualMachine(p: Plan, options: ProtocolMachineOptions) {
-  const ir = p.ir;
-  const engine: Engine<SessionContext> = {
-    id: `kapspec-${p.session.name}`,
-    stages: p.session.stages,
-    init: (origin) => initialContext(p, origin, { ...(options.participant ? { participant: options.participant } : {}), ...(options.staff ? { staff: options.staff } : {}) }),
-    clone: cloneContext,
-    start: (c, out) => start(p, c, out),
-    advanceTo: (c, t, out) => advanceTo(p, c, t, out),
-    apply: (c, e, out) => apply(p, c, e, out),
-    nextDeadline: (c) => engineNextDeadline(p, c),
-    stageIndex: (c) => c.stageIndex,
-    paused: (c) => isPaused(c),
-    outcome: (c) => c.outcome?.outcome ?? null,
-    check: (c, event) => checkIn(ir, c.present, event),
-    state: (c) => sessionStateOf(p, c),
-  };
-  return build<SessionContext, SessionOutput>(engine, options.now, (c) => c.outcome as SessionOutput);
-}
-
-function groupMachine(p: Plan, participants: readonly GroupParticipant[], options: GroupMachineOptions) {
-  const ir = p.ir;
-  const ids = participants.map((x) => x.id);
-  const engine: Engine<GroupContext> = {
-    id: `kapspec-${p.session.name}`,
-    stages: p.session.stages,
-    init: (origin) => groupInitial(p, origin, participants, options.staff),
-    clone: cloneGroup,
-    start: (c, out) => groupStart(p, c, out),
-    advanceTo: (c, t, out) => groupAdvanceTo(p, c, t, out),
-    apply: (c, e, out) => groupApply(p, c, e, out),
-    nextDeadline: (c) => groupNextDeadline(p, c),
-    stageIndex: (c) => c.stageIndex,
-    paused: (c) => groupPaused(c),
-    outcome: (c) => c.outcome?.outcome ?? null,
-    check: (c, event) => {
-      const check = checkIn(ir, c.present, event, ids);
-      if (!check.ok) return check;
-      const who = (event as { participant?: string }).participant;
-      const m = who === undefined ? undefined : c.members.find((x) => x.who === who);
-      if (m?.outcome) {
-        return { ok: false, error: { code: 'participant-left', message: `participant "${who}" has left the session (${m.outcome.outcome} at ${m.outcome.at} min)` } };
-      }
-      return check;
-    },
-    state: (c) => groupStateOf(p, c),
-    participants: ids,
-    participantOutcome: (c, id) => c.members.find((x) => x.who === id)?.outcome?.outcome ?? null,
-  };
-  return build<GroupContext, GroupOutput>(engine, options.now, (c) => c.outcome as GroupOutput);
+  const engine = createSessionEngine(ir, options);
+  return engine.participants ? build(engine as SessionEngine<GroupContext, GroupOutput>, options.now) : build(engine as SessionEngine<SessionContext, SessionOutput>, options.now);
 }
 
 /** The timer child's snapshot: `input.due` is the clock reading (ms) it is armed for, null when disarmed. */
@@ -283,7 +121,7 @@ interface Enqueue<C> {
   raise(event: { type: 'kapspec.sync' }): void;
 }
 
-function build<C extends { origin: number; t: number }, O>(engine: Engine<C>, now: (() => number) | undefined, output: (c: C) => O) {
+function build<C extends { origin: number; t: number }, O>(engine: SessionEngine<C, O>, now: (() => number) | undefined) {
   const readNow = (self: unknown): number => {
     if (now) return now();
     const clock = (self as { clock?: { now?: unknown } } | undefined)?.clock;
@@ -427,7 +265,7 @@ function build<C extends { origin: number; t: number }, O>(engine: Engine<C>, no
     id: machineId,
     context: ({ self }) => engine.init(readNow(self)),
     initial: 'session',
-    output: ({ context }) => output(context),
+    output: ({ context }) => engine.output(context),
     states: {
       session: {
         type: 'parallel',
@@ -466,8 +304,8 @@ function build<C extends { origin: number; t: number }, O>(engine: Engine<C>, no
   return machine;
 }
 
-export type ProtocolMachine = ReturnType<typeof individualMachine>;
-export type GroupProtocolMachine = ReturnType<typeof groupMachine>;
+export type ProtocolMachine = ReturnType<typeof build<SessionContext, SessionOutput>>;
+export type GroupProtocolMachine = ReturnType<typeof build<GroupContext, GroupOutput>>;
 
 type AnyProtocolSnapshot = SnapshotFrom<ProtocolMachine> | SnapshotFrom<GroupProtocolMachine>;
 
@@ -514,25 +352,4 @@ export function sessionState(snapshot: SnapshotFrom<GroupProtocolMachine>): Grou
 export function sessionState(snapshot: AnyProtocolSnapshot): SessionState | GroupSessionState;
 export function sessionState(snapshot: AnyProtocolSnapshot): SessionState | GroupSessionState {
   return readerOf(snapshot).state(snapshot.context);
-}
-
-function pickSession(ir: IR, name: string | undefined) {
-  if (name === undefined) {
-    if (ir.sessions.length === 1) return ir.sessions[0]!;
-    throw new IRError('unknown-name', '$.sessions', `the protocol has ${ir.sessions.length} sessions: name one (${ir.sessions.map((s) => s.name).join(', ')})`);
-  }
-  const s = ir.sessions.find((x) => x.name === name);
-  if (!s) throw new IRError('unknown-name', '$.sessions', `no session "${name}" (sessions: ${ir.sessions.map((x) => x.name).join(', ')})`);
-  return s;
-}
-
-/** `validateEvent`, plus what only the running session knows: someone must be present to leave. */
-function checkIn(ir: IR, present: Readonly<Record<string, number>>, event: unknown, participants?: readonly string[]): EventCheck {
-  const check = validateEvent(ir, event, participants);
-  if (!check.ok) return check;
-  const e = event as ProtocolInEvent;
-  if (e.type === 'staff.leave' && (present[e.role] ?? 0) <= 0) {
-    return { ok: false, error: { code: 'no-one-to-leave', message: `no ${e.role} is present to leave` } };
-  }
-  return check;
 }
