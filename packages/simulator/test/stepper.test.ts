@@ -34,7 +34,7 @@ describe('engine stepper ≡ XState actor (byte-identical traces)', () => {
         const [a, e] = both(ir, session, scenario, seed);
         expect(e, `seed ${seed}`).toBe(a);
       }
-    });
+    }, 60_000);
     it(`${name}: adversarial scenarios`, () => {
       const seed = propertySeed(`stepper ${name}`);
       fc.assert(
@@ -44,7 +44,7 @@ describe('engine stepper ≡ XState actor (byte-identical traces)', () => {
         }),
         { seed, numRuns: 25 },
       );
-    });
+    }, 60_000);
   }
 
   it('a scripted scenario with rejected readings, staff changes and pauses', () => {
