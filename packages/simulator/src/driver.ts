@@ -109,6 +109,15 @@ export interface SimulateOptions {
    * byte, several times faster. Monte Carlo statistics use `engine`.
    */
   readonly stepper?: StepperKind;
+  /**
+   * Record only what Monte Carlo statistics read (stats.ts): no truth
+   * samples and no measurement requests, and state records carry no doses
+   * (`dose: {}`), so they are written only when the stage, the pause or the
+   * staff change. The machine, the readings and every other record are
+   * exactly those of a full trace. A lean trace is not for replay or
+   * property checking. Default false.
+   */
+  readonly lean?: boolean;
 }
 
 /** A scenario or option that cannot be simulated (named problem; never a silent fix). */
@@ -159,6 +168,8 @@ function convert(d: Dose, to: DoseUnit, weightKg: number): number | null {
 }
 
 class ExposureTracker {
+  /** Bumped whenever what was delivered changes course (a truth at the same minute and version is the same truth). */
+  version = 0;
   private readonly closed: Segment[] = [];
   private open: OpenInfusion[] = [];
   /** Closed amounts by drug (bolus + finished segments). */
@@ -199,6 +210,7 @@ class ExposureTracker {
   }
 
   onEmitted(e: ProtocolEmitted, t: number): void {
+    if (e.type === 'administer' || e.type === 'reduce' || e.type === 'give') this.version++;
     switch (e.type) {
       case 'administer': {
         const key = `${e.stage}|${e.drug}|${e.span.start}|${e.span.end}`;
@@ -310,6 +322,10 @@ interface Member {
   readonly rng: Rng;
   lastTruthT: number;
   lastTruth: Readonly<Record<string, number>> | null;
+  /** The last truth computed, at `cacheT` with exposure version `cacheVersion` (physiology is deterministic). */
+  cacheT: number;
+  cacheVersion: number;
+  cache: Readonly<Record<string, number>> | null;
   done: boolean;
 }
 
@@ -402,6 +418,9 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     rng: root.fork(`measure:${p.profile.id}`),
     lastTruthT: Number.NaN,
     lastTruth: null,
+    cacheT: Number.NaN,
+    cacheVersion: -1,
+    cache: null,
     done: false,
   }));
   const byId = new Map(members.map((m) => [m.id, m]));
@@ -431,19 +450,51 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
 
   const context = () => machine.context();
 
-  const recordTruth = (m: Member) => {
+  const lean = options.lean === true;
+
+  /** The participant's true values now (computed once per minute and exposure). */
+  const truthOf = (m: Member): Readonly<Record<string, number>> => {
+    const version = m.exposure.version;
+    if (m.cache !== null && m.cacheT === t && m.cacheVersion === version) return m.cache;
     const truth = m.scenario.physiology.truth(t, m.exposure.exposure(t));
-    if (m.lastTruthT === t && m.lastTruth !== null && sameValues(m.lastTruth, truth)) return truth;
+    m.cacheT = t;
+    m.cacheVersion = version;
+    m.cache = truth;
+    return truth;
+  };
+
+  /** Records a truth sample now, unless the same values were recorded at this minute (or the trace is lean). */
+  const recordTruth = (m: Member) => {
+    if (lean) return;
+    const truth = truthOf(m);
+    if (m.lastTruthT === t && m.lastTruth !== null && sameValues(m.lastTruth, truth)) return;
     m.lastTruthT = t;
     m.lastTruth = truth;
     records.push({ t, type: 'truth', participant: m.id, values: { ...truth } });
-    return truth;
+  };
+
+  /** Whether a lean state record now would equal the last one (no allocation: the common case). */
+  const sameLeanState = (c: SessionContext | GroupContext, stage: string | undefined, paused: boolean): boolean => {
+    const last = lastState;
+    if (last === null || last.stage !== stage || (last.paused.length > 0) !== paused) return false;
+    for (const r of ir.roles) {
+      const p = c.present[r.name] ?? 0;
+      if (last.present[r.name] !== p) return false;
+      let busy = 0;
+      for (const b of c.busy) if (b.role === r.name) busy++;
+      if (last.free[r.name] !== Math.max(0, p - busy)) return false;
+    }
+    return true;
   };
 
   const recordState = () => {
     const c = machine.context();
     const done = machine.done();
     const stage = done ? undefined : session.stages[c.stageIndex]?.name;
+    const paused = stage !== undefined && machine.paused();
+    if (lean) {
+      if (sameLeanState(c, stage, paused)) return;
+    }
     const present: Record<string, number> = {};
     const free: Record<string, number> = {};
     for (const r of ir.roles) {
@@ -455,7 +506,9 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     }
     const dose: Record<string, number> = {};
     let doses: Record<string, Record<string, number>> | undefined;
-    if (group) {
+    if (lean) {
+      // no doses in a lean trace
+    } else if (group) {
       doses = {};
       for (const m of members) {
         const d: Record<string, number> = {};
@@ -468,7 +521,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       t,
       type: 'state',
       ...(stage !== undefined ? { stage } : {}),
-      paused: stage !== undefined && machine.paused() ? [stage] : [],
+      paused: paused ? [stage] : [],
       present,
       free,
       dose,
@@ -512,7 +565,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       const participant = (e as { participant?: string }).participant;
       const m = memberOf(participant);
       if (e.type === 'measure.request') {
-        records.push({
+        if (!lean) records.push({
           t,
           type: 'request',
           ...(participant !== undefined ? { participant } : {}),
@@ -556,7 +609,8 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       if (!continuous.includes(monitor) || monitor.lastSent === t) return;
       monitor.lastSent = t;
     }
-    const truth = recordTruth(m);
+    recordTruth(m);
+    const truth = truthOf(m);
     const values: Record<string, number> = {};
     let any = false;
     for (const name of measures) {

@@ -598,7 +598,7 @@ function runRange(ir: IR, plan: Plan, seed: number, start: number, end: number, 
   for (let i = start; i < end; i++) {
     const s = statsSessionSeed(seed, i);
     const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: plan.participants });
-    const trace = simulate(ir, { session: name, scenario, seed: s, stepper: 'engine' });
+    const trace = simulate(ir, { session: name, scenario, seed: s, stepper: 'engine', lean: true });
     addSession(acc, plan, trace);
     progress?.();
   }

@@ -97,14 +97,27 @@ export function profileFlags(ir: IR, patient: PatientDraw, rng: Rng): string[] {
   return flags;
 }
 
-/** Parameters for the trace header: every named parameter, arrays and objects as JSON. */
-export function parameterRecord(extra: Readonly<Record<string, number | string | boolean>> = {}): Record<string, number | string | boolean> {
-  const out: Record<string, number | string | boolean> = {};
-  for (const { name, parameter } of listParameters()) {
-    const v = parameter.value;
-    out[name] = typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v);
+let parameterValues: Readonly<Record<string, number | string | boolean>> | undefined;
+/** Header records by their extra entries: the same options share one frozen record (the values are constants). */
+const parameterRecords = new Map<string, Readonly<Record<string, number | string | boolean>>>();
+
+/** Parameters for the trace header: every named parameter, arrays and objects as JSON, then `extra`. Frozen and shared. */
+export function parameterRecord(extra: Readonly<Record<string, number | string | boolean>> = {}): Readonly<Record<string, number | string | boolean>> {
+  const key = JSON.stringify(extra);
+  const known = parameterRecords.get(key);
+  if (known !== undefined) return known;
+  if (parameterValues === undefined) {
+    const values: Record<string, number | string | boolean> = {};
+    for (const { name, parameter } of listParameters()) {
+      const v = parameter.value;
+      values[name] = typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' ? v : JSON.stringify(v);
+    }
+    parameterValues = values;
   }
-  return Object.assign(out, extra);
+  const record = Object.freeze(Object.assign({ ...parameterValues }, extra));
+  // A handful of option combinations in practice; bounded all the same.
+  if (parameterRecords.size < 64) parameterRecords.set(key, record);
+  return record;
 }
 
 export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {

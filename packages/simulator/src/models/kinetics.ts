@@ -42,12 +42,13 @@ export function segmentResponse(shape: KernelShape, t: number, start: number, en
   return rate * (erlangCdf(shape.n, (t - start) / shape.theta) - erlangCdf(shape.n, (t - Math.min(t, end)) / shape.theta));
 }
 
-const normCache = new Map<string, { norm: number; peakTime: number }>();
+// By route, then kind (no string keys: this is read for every dose at every truth sample).
+const normCache = new Map<Route, Partial<Record<EffectKind, { norm: number; peakTime: number }>>>();
 
 /** Scale factor making the route's reference regimen (1 reference unit) peak at 1, and the time of that peak. */
 export function referencePeak(route: Route, kind: EffectKind): { norm: number; peakTime: number } {
-  const key = `${route}/${kind}`;
-  const cached = normCache.get(key);
+  let byKind = normCache.get(route);
+  const cached = byKind?.[kind];
   if (cached !== undefined) return cached;
   const shape = KERNELS[route][kind].value;
   const over = REFERENCE_DOSE[route].value.overMinutes;
@@ -73,7 +74,8 @@ export function referencePeak(route: Route, kind: EffectKind): { norm: number; p
   }
   const peakTime = (a + b) / 2;
   const result = { norm: 1 / f(peakTime), peakTime };
-  normCache.set(key, result);
+  if (byKind === undefined) normCache.set(route, (byKind = {}));
+  byKind[kind] = result;
   return result;
 }
 
@@ -112,10 +114,26 @@ export function effectByRoute(kind: EffectKind, t: number, exposure: Exposure, w
   return out;
 }
 
-/** Total effect across routes (reference-peak units). */
+/** Total effect across routes (reference-peak units): the sum of `effectByRoute`'s values, in the same order. */
 export function totalEffect(kind: EffectKind, t: number, exposure: Exposure, weightKg: number): number {
+  const doses = exposure.doses;
+  // The common case, every dose by one route: one running sum, exactly as `effectByRoute` adds it.
+  let route: Route | undefined;
   let s = 0;
-  const by = effectByRoute(kind, t, exposure, weightKg);
+  for (let i = 0; i < doses.length; i++) {
+    const d = doses[i]!;
+    if (d.start > t) continue;
+    const rel = relativeDose(d.drug, d.route, d.amount, d.unit, weightKg);
+    if (rel === 0) continue;
+    if (route !== undefined && d.route !== route) return sumOf(effectByRoute(kind, t, exposure, weightKg));
+    route = d.route;
+    s += referencePeak(d.route, kind).norm * segmentResponse(KERNELS[d.route][kind].value, t, d.start, d.end, rel);
+  }
+  return s;
+}
+
+function sumOf(by: Partial<Record<Route, number>>): number {
+  let s = 0;
   for (const v of Object.values(by)) s += v ?? 0;
   return s;
 }
