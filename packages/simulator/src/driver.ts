@@ -382,6 +382,22 @@ function sameNested(a: StateRecord['doses'], b: StateRecord['doses']): boolean {
   return ka.every((k) => b[k] !== undefined && sameValues(a[k]!, b[k]!));
 }
 
+const frozenParameters = new WeakMap<object, Map<number, Readonly<Record<string, number | string | boolean>>>>();
+
+/**
+ * The header's parameters: the scenario's, plus the resolution. A frozen
+ * scenario record (the calibrated model shares one across its sessions)
+ * gives one frozen, shared header record per resolution.
+ */
+function headerParameters(parameters: Scenario['parameters'], resolution: number): Readonly<Record<string, number | string | boolean>> {
+  if (!Object.isFrozen(parameters)) return { ...parameters, resolution };
+  let byResolution = frozenParameters.get(parameters);
+  if (byResolution === undefined) frozenParameters.set(parameters, (byResolution = new Map()));
+  let record = byResolution.get(resolution);
+  if (record === undefined) byResolution.set(resolution, (record = Object.freeze({ ...parameters, resolution })));
+  return record;
+}
+
 /**
  * Simulates one session of `ir` against `scenario` and returns its trace.
  * Deterministic: the same IR, options and scenario give the same trace
@@ -643,7 +659,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     irHash: irHash(ir),
     seed: options.seed,
     model: options.model ?? scenario.model ?? 'scripted',
-    parameters: { ...scenario.parameters, resolution },
+    parameters: headerParameters(scenario.parameters, resolution),
     participants: members.map((m) => m.scenario.profile),
     staff: { ...context().present },
   };
@@ -686,7 +702,9 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     // 3. resolution tick.
     if (!finished && tick * resolution <= t) {
       for (const m of members) if (!m.done) recordTruth(m);
-      for (const c of [...continuous]) measureNow(c.member, c.participant, c.measures, c);
+      // A reading can end a stage and so its monitors: go over the monitors as they were.
+      const monitors = continuous.length === 1 ? [continuous[0]!] : continuous.slice();
+      for (const c of monitors) measureNow(c.member, c.participant, c.measures, c);
       answerAll();
       while (tick * resolution <= t) tick++;
     }

@@ -167,6 +167,9 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
   let armed = false;
   let since = 0;
   let timeout = 0;
+  // dueOf() as of the last step: the machine compares the new deadline with the one before the step,
+  // which no one changes between steps (every step re-arms or leaves it equal).
+  let lastDue: number | null = null;
   const dueOf = (): number | null => {
     const d = engine.nextDeadline(c);
     return d === null ? null : c.origin + d * MINUTE;
@@ -182,6 +185,7 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
   const commit = (before: number | null, rearm: boolean) => {
     if (engine.outcome(c) === null) {
       const due = dueOf();
+      lastDue = due;
       if (rearm || due !== before) arm(due);
     } else {
       over = true;
@@ -191,7 +195,7 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
   return {
     start: () => {
       engine.start(c, out);
-      if (engine.outcome(c) === null) arm(dueOf());
+      if (engine.outcome(c) === null) arm((lastDue = dueOf()));
       else over = true;
     },
     send: (e) => {
@@ -201,7 +205,7 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
         out.push({ type: 'input.rejected', code: check.error.code, reason: check.error.message, event: e, at: Math.max(c.t, minutes()) } as ProtocolEmitted);
         return;
       }
-      const before = dueOf();
+      const before = lastDue;
       engine.advanceTo(c, minutes(), out);
       engine.apply(c, e, out);
       commit(before, false);
@@ -212,7 +216,7 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
       now = ms;
       if (!armed || over || now - since < timeout) return;
       armed = false;
-      const before = dueOf();
+      const before = lastDue;
       engine.advanceTo(c, minutes(), out);
       commit(before, true);
     },

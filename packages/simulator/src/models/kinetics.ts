@@ -79,8 +79,20 @@ export function referencePeak(route: Route, kind: EffectKind): { norm: number; p
   return result;
 }
 
+const potencyCache = new Map<string, number>();
+
 /** Racemic-equivalent potency of a drug by name; 0 for drugs without a modelled effect. */
 export function potency(drug: string): number {
+  let k = potencyCache.get(drug);
+  if (k === undefined) {
+    k = potencyOf(drug);
+    // Drug names come from protocols: a few per process; bounded all the same.
+    if (potencyCache.size < 256) potencyCache.set(drug, k);
+  }
+  return k;
+}
+
+function potencyOf(drug: string): number {
   const d = drug.toLowerCase();
   if (!d.includes('ketamine')) return 0;
   if (d.includes('esketamine') || d.startsWith('s-ketamine')) return DRUGS.esketaminePotency.value;
