@@ -20,7 +20,11 @@ export interface Protocol {
 /**
  * Reads and compiles `file`. Diagnostics (warnings too) go to stderr; on a
  * read error or a protocol with errors, a line says so and the exit code is
- * returned instead of a protocol.
+ * returned instead of a protocol: 2 for a file that cannot be read; for a
+ * protocol with errors, 1 from `compile` (its findings, as `check`) and 2
+ * from the commands that run a protocol (`simulate`, `test`, `replay`,
+ * `stats`: nothing could be run, an input error as DESIGN.md's exit codes
+ * say).
  */
 export async function loadProtocol(io: Io, command: string, file: string): Promise<Protocol | number> {
   const [language, compiler] = await Promise.all([import('@kapspec/language'), import('@kapspec/compiler')]);
@@ -37,7 +41,7 @@ export async function loadProtocol(io: Io, command: string, file: string): Promi
   if (!result.ir) {
     const done: Record<string, string> = { test: 'tested', replay: 'replayed', compile: 'compiled', stats: 'simulated', simulate: 'simulated' };
     io.stderr.write(`kapspec ${command}: ${file} has errors (${language.summarize(result.diagnostics)}); nothing ${done[command] ?? 'done'}\n`);
-    return EXIT_FINDINGS;
+    return command === 'compile' ? EXIT_FINDINGS : EXIT_USAGE;
   }
   return { file: source.file, text: source.text, ir: result.ir };
 }

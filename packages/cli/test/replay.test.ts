@@ -101,9 +101,9 @@ describe('kapspec replay', () => {
     expect(b).toMatchObject({ code: 2, stdout: '', stderr: 'kapspec: cannot read nope.kap: no such file\n' });
   });
 
-  it('a protocol with errors: exit 1, diagnostics on stderr', async () => {
+  it('a protocol with errors: exit 2 (nothing replayed), diagnostics on stderr', async () => {
     const r = await run(['replay', 'run.jsonl', 'small.kap'], { files: { ...files, 'small.kap': `${SMALL}oops\n` } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('error[');
     expect(r.stderr).toContain('kapspec replay: small.kap has errors');

@@ -106,9 +106,9 @@ describe('kapspec simulate', () => {
     expect(r.stderr).toBe(`kapspec simulate: ${message}\nRun \`kapspec simulate --help\` for usage.\n`);
   });
 
-  it('a protocol with errors: diagnostics on stderr, exit 1', async () => {
+  it('a protocol with errors: diagnostics on stderr, exit 2 (DESIGN: simulate exits 0 or 2)', async () => {
     const r = await run(['simulate', 'bad.kap'], { files: { 'bad.kap': BAD } });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('error[KAP1009]');
     expect(r.stderr).toMatch(/kapspec simulate: bad\.kap has errors \(3 errors.*\); nothing simulated\n$/);

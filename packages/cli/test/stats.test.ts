@@ -81,9 +81,9 @@ describe('kapspec stats', () => {
     }
   });
 
-  it('a protocol with errors: diagnostics and exit 1', async () => {
+  it('a protocol with errors: diagnostics and exit 2 (DESIGN: stats exits 0 or 2)', async () => {
     const r = await run(['stats', 'bad.kap', '--sessions', '2'], { files });
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/bad\.kap has errors/);
   });
 

@@ -15,6 +15,14 @@ const RUNS = ['--runs', '50'];
 const TRACE = '.kapspec/counterexamples/responsive-1.jsonl';
 
 describe('kapspec test (text)', () => {
+  it('a protocol with errors: its diagnostics, nothing tested, exit 2 (an error, not a failed property)', async () => {
+    const r = await run(['test', 'bad.kap'], { files: { 'bad.kap': `${SMALL}oops\n` } });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('error[');
+    expect(r.stderr).toMatch(/kapspec test: bad\.kap has errors \(.*\); nothing tested\n$/);
+  });
+
   it('a failing property: its line, the vignette, the seed, the trace and the replay command; exit 1', async () => {
     const r = await run(['test', FLAWED, ...RUNS], { files });
     expect(r.stderr).toBe('');

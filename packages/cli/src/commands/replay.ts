@@ -31,8 +31,8 @@ A trace made from a different protocol (any change to the .kap file, or
 another file) is refused: the protocol changed since this trace was made.
 
 Exit codes: 0 every property holds (inconclusive ones do not fail), 1 a
-property fails or the protocol has errors, 2 usage or I/O error (a missing or
-malformed trace, a changed protocol).`;
+property fails, 2 the protocol has errors, or usage or I/O error (a missing
+or malformed trace, a changed protocol).`;
 
 export function replayCommand(context: CommandContext): Command {
   return new Command('replay')

@@ -50,7 +50,7 @@ log and the staff board. Keys: space pause/resume, → step one event, + / −
 speed, q quit. Off a terminal (a pipe, a CI log), or with --no-tui, the plain
 timeline is printed instead.
 
-Exit codes: 0 simulated, 1 the protocol has errors, 2 usage or I/O error (a
+Exit codes: 0 simulated, 2 the protocol has errors, or usage or I/O error (a
 missing file, an unknown session, a bad option value).`;
 
 export function simulateCommand(context: CommandContext): Command {

@@ -91,7 +91,7 @@ figure as a number in the row's unit, empty when there is none).
 
 Progress is shown on stderr when it is a terminal.
 
-Exit codes: 0 done, 1 the protocol has errors, 2 usage or I/O error (a
+Exit codes: 0 done, 2 the protocol has errors, or usage or I/O error (a
 missing file, an unknown session, --sessions not a positive integer).`;
 
 export function statsCommand(context: CommandContext): Command {

@@ -62,8 +62,8 @@ for the session, one testcase per property, a failure holding the vignette.
 An inconclusive property (a trace too short to decide it) does not fail the
 test; it is reported as such.
 
-Exit codes: 0 every property holds (or is inconclusive), 1 a property fails
-or the protocol has errors, 2 usage or I/O error (an unknown property or
+Exit codes: 0 every property holds (or is inconclusive), 1 a property fails,
+2 the protocol has errors, or usage or I/O error (an unknown property or
 session, a bad option value, a trace that cannot be written).`;
 
 export function testCommand(context: CommandContext): Command {
