@@ -32,6 +32,20 @@ describe('kapspec stats (real bundled binary, worker threads)', () => {
     expect(lines.find((l) => l.startsWith('calibration,IV1 mean peak SBP rise,'))).toMatch(/,16,mmHg$/);
   });
 
+  it('--course through the bundled worker threads: the same report as one thread', async () => {
+    const [two, one] = await Promise.all([
+      kapspec(['stats', IV, '--sessions', '70', '--course', '--workers', '2', '--format', 'json']),
+      kapspec(['stats', IV, '--sessions', '70', '--course', '--workers', '1', '--format', 'json']),
+    ]);
+    expect(two.code).toBe(0);
+    expect(two.stderr).toBe('');
+    expect(two.stdout).toBe(one.stdout);
+    const report = JSON.parse(two.stdout) as { sessions: number; course: unknown; calibration: { rows: { id: string }[] } };
+    expect(report.course).toEqual({ participants: 70, sessionsPerParticipant: 6 });
+    expect(report.sessions).toBe(420);
+    expect(report.calibration.rows.map((r) => r.id)).toContain('IV10');
+  });
+
   it('bad --sessions: exit 2, one line and a pointer to --help, no stack', async () => {
     for (const n of ['0', '-1', '1.5', 'lots']) {
       const r = await kapspec(['stats', IV, '--sessions', n]);

@@ -37,6 +37,24 @@ describe('kapspec stats', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
+  it('--course: participants through the course, the per-patient figures, and "course" in JSON', async () => {
+    const r = await run(['stats', IN, '--sessions', '3', '--course', '--workers', '1'], { files });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toBe(
+      'Protocol "Intranasal esketamine, supervised sessions", session dosing: 3 participants through the course, 8 sessions each (24 sessions), seed 1, calibrated model (yale profile).',
+    );
+    expect(r.stdout).toMatch(/\n {2}ES13 observed sedation \(event `sedation`\), per participant over the course +\d+\.\d %/);
+    const j = await run(['stats', IN, '--sessions', '3', '--course', '--workers', '1', '--format', 'json'], { files });
+    const report = JSON.parse(j.stdout) as { course: unknown; sessions: number };
+    expect(report.course).toEqual({ participants: 3, sessionsPerParticipant: 8 });
+    expect(report.sessions).toBe(24);
+    // A group protocol cannot be followed one participant at a time: a usage error naming why.
+    const g = await run(['stats', 'group.kap', '--sessions', '2', '--course'], { files: { 'group.kap': example('examples/group-im.kap') } });
+    expect(g.code).toBe(2);
+    expect(g.stderr).toMatch(/cannot simulate group\.kap: course statistics follow one participant through their course: individual protocols only\n$/);
+  });
+
   it('csv: one row per figure with the documented header', async () => {
     const r = await run(['stats', IN, '--sessions', '2', '--format', 'csv'], { files });
     expect(r.code).toBe(0);

@@ -105,6 +105,7 @@ export {
   mergeAccumulators,
   statsFigures,
   statsSessionSeed,
+  courseSessionSeed,
   statsWorkerUrl,
   StatsError,
   STATS_VERSION,

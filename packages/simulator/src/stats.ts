@@ -69,7 +69,16 @@ export interface StatsOptions {
   readonly profile?: IvProfile;
   /** Participants per session (group protocols; default the group minimum). */
   readonly participants?: number;
-  /** Called as sessions complete (monotonic `done`, ending with `done === total`). */
+  /**
+   * Course mode: `sessions` participants each go through the session as many
+   * times as the protocol's `course` repeats it (its upper bound), in order,
+   * with the calibrated model's course effects (adverse events rarer with
+   * each session; a session after a severe hypertensive episode is managed).
+   * Adds the per-patient figures (IV4 per patient, IV10, ES1–ES13 per
+   * patient). Individual protocols only. Progress counts participants.
+   */
+  readonly course?: boolean;
+  /** Called as sessions (in course mode: participants) complete (monotonic `done`, ending with `done === total`). */
   readonly onProgress?: (done: number, total: number) => void;
   /** Where the worker entry is (default: stats-worker.js next to this module, or the built dist when run from source). */
   readonly workerUrl?: URL | string;
@@ -112,6 +121,8 @@ interface Plan {
   /** A caution flag meaning hypertension history, if declared. */
   readonly htnFlag: string | undefined;
   readonly measures: { sbp: boolean; dbp: boolean; hr: boolean };
+  /** Course mode: sessions per participant (the course's repeat of this session); undefined: independent first sessions. */
+  readonly course: number | undefined;
 }
 
 function chooseSession(ir: IR, name: string | undefined): Session {
@@ -125,7 +136,16 @@ function chooseSession(ir: IR, name: string | undefined): Session {
   return s;
 }
 
-function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'participants'>): Plan {
+/** Sessions per participant in course mode: the course's upper repeat bound for the session (a named problem otherwise). */
+function courseLength(ir: IR, session: Session): number {
+  if (ir.setting.mode === 'group') throw new StatsError('course statistics follow one participant through their course: individual protocols only');
+  const step = ir.course?.steps.find((x) => x.session === session.name);
+  if (ir.course === undefined) throw new StatsError(`the protocol has no course block: course statistics need one that repeats session "${session.name}"`);
+  if (step === undefined) throw new StatsError(`the course does not include session "${session.name}" (course: ${ir.course.steps.map((x) => x.session).join(', ')})`);
+  return step.repeat?.max ?? 1;
+}
+
+function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'participants' | 'course'>): Plan {
   const session = chooseSession(ir, options.session);
   const firstDose = session.stages.flatMap((s) => s.administer).find((a) => potency(a.drug) > 0);
   const anyRoute = firstDose?.route;
@@ -152,6 +172,7 @@ function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'p
     events,
     htnFlag: ir.population?.caution.map((f) => f.flag).find((f) => /hypertens/i.test(f)),
     measures: { sbp: measureNames.has('sbp'), dbp: measureNames.has('dbp'), hr: measureNames.has('hr') },
+    course: options.course === true ? courseLength(ir, session) : undefined,
   };
 }
 
@@ -231,6 +252,28 @@ export interface StatsAccumulator {
     events: Record<string, { count: number; expected: number }>;
     sedationOnset: number[];
   };
+  /** Course mode only (null otherwise): per participant over their course. */
+  course: CourseAccumulator | null;
+}
+
+/** Per-participant figures over a course of `length` sessions. */
+export interface CourseAccumulator {
+  length: number;
+  /** Participants simulated through a course. */
+  patients: number;
+  /** Dosed in at least one session; with blood pressure readings in at least one. */
+  dosed: number;
+  read: number;
+  /** Participants with a severe hypertensive reading in some session. */
+  severePatients: number;
+  /** By session index (0-based): sessions with a severe reading; SBP rise of sessions with readings. */
+  severeByIndex: number[];
+  riseByIndex: Moments[];
+  /** By adverse-event kind (declared ones): dosed participants who had it in some session. */
+  events: Record<string, number>;
+  /** Per participant, any session: the label's per-patient blood pressure figures, by age. */
+  under65: Strata;
+  over65: Strata;
 }
 
 function emptyAccumulator(plan: Plan): StatsAccumulator {
@@ -265,6 +308,21 @@ function emptyAccumulator(plan: Plan): StatsAccumulator {
       events: Object.fromEntries([...COURSE_KINDS, 'sedation'].filter((k) => plan.events[k as EventKind] !== undefined).map((k) => [k, { count: 0, expected: 0 }])),
       sedationOnset: new Array<number>(Math.round(ONSET_HISTOGRAM_MINUTES / ONSET_BIN_MINUTES) + 1).fill(0),
     },
+    course:
+      plan.course === undefined
+        ? null
+        : {
+            length: plan.course,
+            patients: 0,
+            dosed: 0,
+            read: 0,
+            severePatients: 0,
+            severeByIndex: new Array<number>(plan.course).fill(0),
+            riseByIndex: Array.from({ length: plan.course }, moments),
+            events: Object.fromEntries([...COURSE_KINDS, 'sedation'].filter((k) => plan.events[k as EventKind] !== undefined).map((k) => [k, 0])),
+            under65: strata(),
+            over65: strata(),
+          },
   };
 }
 
@@ -320,6 +378,19 @@ export function mergeAccumulators(into: StatsAccumulator, b: StatsAccumulator): 
     e.expected += o.expected;
   }
   addArray(v.sedationOnset, w.sedationOnset);
+  const c = into.course;
+  const d = b.course;
+  if (c !== null && d !== null) {
+    c.patients += d.patients;
+    c.dosed += d.dosed;
+    c.read += d.read;
+    c.severePatients += d.severePatients;
+    addArray(c.severeByIndex, d.severeByIndex);
+    c.riseByIndex.forEach((m, i) => mergeMoments(m, d.riseByIndex[i]!));
+    addInto(c.events, d.events);
+    addInto(c.under65 as unknown as Record<string, number>, d.under65 as unknown as Record<string, number>);
+    addInto(c.over65 as unknown as Record<string, number>, d.over65 as unknown as Record<string, number>);
+  }
   return into;
 }
 
@@ -348,8 +419,12 @@ interface ParticipantView {
   readonly firstEvent: Map<string, number>;
 }
 
-/** Folds one session's trace into `acc` (the trace can be dropped afterwards). */
-function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace): void {
+/**
+ * Folds one session's trace into `acc` (the trace can be dropped
+ * afterwards); `index` is its 1-based place in the participant's course.
+ * Returns what it saw of each participant.
+ */
+function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1): ParticipantView[] {
   const views = new Map<string, ParticipantView>();
   for (const p of trace.header.participants) {
     views.set(p.id, {
@@ -515,17 +590,18 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace): void {
     if (presentMin[role]! > 0) addMoment(s.share, busyMin[role]! / presentMin[role]!);
     if (violatedRoles.has(role)) s.violations++;
   }
-  for (const v of views.values()) addParticipant(acc, plan, v);
+  for (const v of views.values()) addParticipant(acc, plan, v, index);
+  return [...views.values()];
 }
 
-function addParticipant(acc: StatsAccumulator, plan: Plan, v: ParticipantView): void {
+function addParticipant(acc: StatsAccumulator, plan: Plan, v: ParticipantView, index: number): void {
   acc.participants++;
   acc.outcomes[v.outcome ?? 'none']!++;
   if (v.doseStart === undefined) return;
   const vit = acc.vitals;
   vit.dosed++;
   if ([...v.admins.values()].some((a) => a.status === 'stopped')) vit.discontinued++;
-  // Adverse events of the session, against the model's per-session probability (session 1 of a course).
+  // Adverse events of the session, against the model's per-session probability (at its place in the course).
   const dosing = plannedDosing(plannedExposure(plan.session), v.profile.weightKg);
   const r = dosing?.relative ?? 0;
   for (const [kind, e] of Object.entries(vit.events)) {
@@ -540,7 +616,7 @@ function addParticipant(acc: StatsAccumulator, plan: Plan, v: ParticipantView): 
       }
     } else {
       const rates = sessionRates(kind as CourseKind);
-      e.expected += 1 - (1 - rates.background) * (1 - drugPart(rates, 1, r));
+      e.expected += 1 - (1 - rates.background) * (1 - drugPart(rates, index, r));
     }
   }
   if (v.pre.sbp === undefined || v.post === 0) return;
@@ -591,9 +667,84 @@ function expectedSedation(r: number): number {
   return e;
 }
 
-/** Simulates sessions [start, end) into a fresh accumulator, in index order. */
+/**
+ * The seed of session `index` (1-based) of course participant i, whose seed
+ * is `statsSessionSeed(seed, i)`: that seed itself for the first session (so
+ * a course's first session is the same as session i without courses), then
+ * `statsSessionSeed(that seed, index)` for the measurement noise of the
+ * later ones.
+ */
+export function courseSessionSeed(participantSeed: number, index: number): number {
+  return index === 1 ? participantSeed : statsSessionSeed(participantSeed, index);
+}
+
+/** Per-participant state over one course. */
+interface CourseView {
+  dosed: boolean;
+  read: boolean;
+  severe: boolean;
+  readonly events: Set<string>;
+  sbp180: boolean;
+  dbp110: boolean;
+  rise40: boolean;
+  rise25: boolean;
+}
+
+/** Simulates participants [start, end) through their courses into `acc`, in index order. */
+function runCourses(ir: IR, plan: Plan, acc: StatsAccumulator, seed: number, start: number, end: number, progress?: () => void): void {
+  const name = plan.session.name;
+  const c = acc.course!;
+  for (let i = start; i < end; i++) {
+    const s = statsSessionSeed(seed, i);
+    const view: CourseView = { dosed: false, read: false, severe: false, events: new Set(), sbp180: false, dbp110: false, rise40: false, rise25: false };
+    let age = 0;
+    for (let j = 1; j <= c.length; j++) {
+      // After a severe episode the calibrated model's next sessions are managed (parameters.ts MANAGEMENT).
+      const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: 1, sessionIndex: j, afterSevereEpisode: view.severe });
+      const trace = simulate(ir, { session: name, scenario, seed: courseSessionSeed(s, j), stepper: 'engine', lean: true });
+      const v = addSession(acc, plan, trace, j)[0]!;
+      age = v.profile.age;
+      if (v.doseStart === undefined) continue;
+      view.dosed = true;
+      for (const [kind, event] of Object.entries(plan.events)) if (event !== undefined && v.firstEvent.has(event)) view.events.add(kind);
+      if (v.pre.sbp === undefined || v.post === 0) continue;
+      view.read = true;
+      addMoment(c.riseByIndex[j - 1]!, v.maxSbp - v.pre.sbp);
+      if (v.severe) {
+        c.severeByIndex[j - 1]!++;
+        view.severe = true;
+      }
+      view.sbp180 ||= v.sbp180;
+      view.dbp110 ||= v.dbp110;
+      view.rise40 ||= v.rise40;
+      view.rise25 ||= v.rise25;
+    }
+    c.patients++;
+    if (view.dosed) {
+      c.dosed++;
+      for (const kind of Object.keys(c.events)) if (view.events.has(kind)) c.events[kind]!++;
+    }
+    if (view.read) {
+      c.read++;
+      if (view.severe) c.severePatients++;
+      const st = age < 65 ? c.under65 : c.over65;
+      st.n++;
+      if (view.sbp180) st.sbp180++;
+      if (view.dbp110) st.dbp110++;
+      if (view.rise40) st.rise40++;
+      if (view.rise25) st.rise25++;
+    }
+    progress?.();
+  }
+}
+
+/** Simulates sessions (in course mode: participants' courses) [start, end) into a fresh accumulator, in index order. */
 function runRange(ir: IR, plan: Plan, seed: number, start: number, end: number, progress?: () => void): StatsAccumulator {
   const acc = emptyAccumulator(plan);
+  if (plan.course !== undefined) {
+    runCourses(ir, plan, acc, seed, start, end, progress);
+    return acc;
+  }
   const name = plan.session.name;
   for (let i = start; i < end; i++) {
     const s = statsSessionSeed(seed, i);
@@ -619,6 +770,7 @@ export interface StatsWorkerData {
   readonly session?: string;
   readonly profile?: IvProfile;
   readonly participants?: number;
+  readonly course?: boolean;
 }
 
 /** The worker's handler: runs one chunk, reporting progress at most every `PROGRESS_MS`. */
@@ -740,6 +892,7 @@ function runInWorkers(
     session: plan.session.name,
     profile: plan.profile,
     participants: plan.participants,
+    course: plan.course !== undefined,
   };
   const url = options.workerUrl ?? statsWorkerUrl();
   const acc = emptyAccumulator(plan);
@@ -857,6 +1010,8 @@ export interface StatsReport {
   /** Minutes from the start to the end of the simulated session (outcome, or the horizon). */
   readonly sessionLength: { readonly meanMinutes: number; readonly ci: Interval; readonly sdMinutes: number; readonly minMinutes: number; readonly maxMinutes: number };
   readonly calibration: StatsCalibration;
+  /** Course mode only: participants followed through their course, and sessions each (`sessions` counts them all). */
+  readonly course?: { readonly participants: number; readonly sessionsPerParticipant: number };
 }
 
 export interface StatsCalibration {
@@ -982,11 +1137,13 @@ function buildReport(ir: IR, plan: Plan, options: StatsOptions, acc: StatsAccumu
     staff,
     sessionLength,
     calibration: calibrationRows(plan, acc),
+    ...(acc.course !== null ? { course: { participants: acc.course.patients, sessionsPerParticipant: acc.course.length } } : {}),
   };
 }
 
 function calibrationRows(plan: Plan, acc: StatsAccumulator): StatsCalibration {
   const v = acc.vitals;
+  const course = plan.course;
   const rows: StatsCalibrationRow[] = [];
   const notComputed: { id: string; figure: string; reason: string }[] = [];
   const base = { route: plan.anyRoute ?? null, dosed: v.dosed, withReadings: v.read };
@@ -1026,7 +1183,7 @@ function calibrationRows(plan: Plan, acc: StatsAccumulator): StatsCalibration {
       { id: 'IV2', figure: 'mean peak DBP rise', ...mean(v.dbpRise), unit: 'mmHg', published: '+11.0 mmHg (SD 8.45), 2,342 infusions', publishedValue: 11.0, comparable: reference && yale, note: 'as IV1, diastolic' },
       { id: 'IV2', figure: 'SD of peak DBP rise', value: v.dbpRise.n > 1 ? sdOf(v.dbpRise) : null, ci: null, n: v.dbpRise.n, unit: 'mmHg', published: '8.45 mmHg', publishedValue: 8.45, comparable: reference && yale, note: 'as above' },
       { id: 'IV3', figure: 'time of BP peak (reading time with the largest mean SBP rise)', ...peakMinute(), ci: null, unit: 'min', published: '40 min after infusion start (30–40 in other cohorts)', publishedValue: 40, comparable: reference, note: 'minutes after the first dose, among reading times shared by at least 10 % of the dosed sessions: only as fine as the protocol’s reading schedule' },
-      { id: 'IV4', figure: 'severe hypertensive episodes per infusion', ...prop(v.severe, v.read), unit: 'fraction', published: '0.98 % (23/2,342)', publishedValue: 23 / 2342, comparable: reference && yale, note: `any reading within ${win} min of the dose with SBP ≥ ${SEVERE_HYPERTENSION.sbp.value} or DBP ≥ ${SEVERE_HYPERTENSION.dbp.value} (the threshold is a fitted parameter: Yale did not publish it); first session of a course (Yale: 17 per patient, later ones managed)` },
+      { id: 'IV4', figure: 'severe hypertensive episodes per infusion', ...prop(v.severe, v.read), unit: 'fraction', published: '0.98 % (23/2,342)', publishedValue: 23 / 2342, comparable: reference && yale, note: `any reading within ${win} min of the dose with SBP ≥ ${SEVERE_HYPERTENSION.sbp.value} or DBP ≥ ${SEVERE_HYPERTENSION.dbp.value} (the threshold is a fitted parameter: Yale did not publish it); ${course === undefined ? 'first session of a course (Yale: 17 per patient, later ones managed)' : `every session of ${course}-session courses (after a severe episode the next ones are managed; Yale: 17 per patient)`}` },
     );
     if (!yale) {
       rows.push(
@@ -1047,11 +1204,29 @@ function calibrationRows(plan: Plan, acc: StatsAccumulator): StatsCalibration {
     if (plan.events.dissociation !== undefined) {
       rows.push({ id: 'IV9', figure: 'peak SBP rise, sessions with dissociation / without', ...ratioOf(v.dissociation, v.noDissociation), unit: 'ratio', published: 'larger with dissociation', publishedValue: null, comparable: true, note: 'direction only; dissociation = the declared event was observed' });
     } else notComputed.push({ id: 'IV9', figure: 'rise with dissociation', reason: 'the protocol declares no dissociation event, so the trace does not show it' });
+    const c = acc.course;
+    if (c !== null) {
+      const yaleCourse = c.length >= 17;
+      const courseNote = `${c.length} sessions per participant${yaleCourse ? '' : ' (Yale’s patients had 17 infusions on average, so fewer episodes are expected: not comparable)'}`;
+      const episodes = c.severeByIndex.reduce((x, y) => x + y, 0);
+      const early = c.severeByIndex.slice(0, 3).reduce((x, y) => x + y, 0);
+      rows.push(
+        { id: 'IV4', figure: 'participants with a severe episode over the course', ...prop(c.severePatients, c.read), unit: 'fraction', published: '12.5 % of patients (17/138)', publishedValue: 17 / 138, comparable: reference && yale && yaleCourse, note: `${courseNote}; participants with readings in at least one session` },
+        { id: 'IV4', figure: 'severe episodes within the first 3 sessions of the course', ...prop(early, episodes), unit: 'fraction', published: '43 % of episodes (10/23)', publishedValue: 10 / 23, comparable: reference && yale && yaleCourse, note: courseNote },
+      );
+      const last = Math.min(6, c.length);
+      if (last >= 2) {
+        rows.push({ id: 'IV10', figure: `peak SBP rise, session ${last} / session 1`, ...ratioOf(c.riseByIndex[last - 1]!, c.riseByIndex[0]!), unit: 'ratio', published: 'no attenuation across infusions 1–6', publishedValue: 1, comparable: reference && last === 6, note: `${regimenNote}; sessions with readings at each place in the course${last === 6 ? '' : ` (the course has ${c.length} sessions, not 6)`}` });
+      } else notComputed.push({ id: 'IV10', figure: 'no attenuation across infusions 1–6', reason: 'the course gives this session once' });
+    } else {
+      notComputed.push(
+        { id: 'IV4', figure: 'patients with a severe episode over the course; episodes within the first 3 infusions', reason: 'course figures: run stats with --course' },
+        { id: 'IV10', figure: 'no attenuation across infusions 1–6', reason: 'course figure: run stats with --course' },
+      );
+    }
     notComputed.push(
-      { id: 'IV4', figure: 'patients with a severe episode over the course; episodes within the first 3 infusions', reason: 'course figures: stats simulates independent first sessions' },
       { id: 'IV7', figure: 'return to baseline within 90 min of the infusion end', reason: 'needs the drug-induced part of the true SBP, which a trace does not separate from baseline variation (docs/calibration.md computes it from the model)' },
-      { id: 'IV9', figure: 'odds ratio per year of age', reason: 'a per-patient course figure' },
-      { id: 'IV10', figure: 'no attenuation across infusions 1–6', reason: 'course figure: stats simulates first sessions' },
+      { id: 'IV9', figure: 'odds ratio per year of age', reason: 'a logistic regression over Yale’s patients, not a rate stats can count (docs/calibration.md checks it on the model)' },
     );
     return { ...base, rows, notComputed };
   }
@@ -1072,15 +1247,15 @@ function calibrationRows(plan: Plan, acc: StatsAccumulator): StatsCalibration {
       figure: `${kind} (event \`${name}\`), per dosed session`,
       ...prop(e.count, v.dosed),
       unit: 'fraction',
-      published: `model: ${implied === null ? '—' : `${(implied * 100).toFixed(1)} %`} per first session (from ${Math.round(100 * perPatient(kind))} % of patients over 8 sessions)`,
+      published: `model: ${implied === null ? '—' : `${(implied * 100).toFixed(1)} %`} per ${course === undefined ? 'first session' : 'session'} (from ${Math.round(100 * perPatient(kind))} % of patients over 8 sessions)`,
       publishedValue: implied,
       comparable: true,
-      note: `${doseNote}; the published figure is per patient over the 8-session induction: compared with the per-session probability the model derives from it (session 1 of a course, this dose); events after the session ended are not observed`,
+      note: `${doseNote}; the published figure is per patient over the 8-session induction: compared with the per-session probability the model derives from it (${course === undefined ? 'session 1 of a course' : `averaged over the places in ${course}-session courses`}, this dose); events after the session ended are not observed`,
     });
   }
   const sed = v.events['sedation'];
   if (sed && plan.events.sedation !== undefined) {
-    rows.push({ id: 'ES13', figure: `observed sedation (event \`${plan.events.sedation}\`), per dosed session`, ...prop(sed.count, v.dosed), unit: 'fraction', published: '34.7 % of sessions (REMS)', publishedValue: 0.347, comparable: true, note: `${doseNote}; REMS sessions are of every course position, these are first sessions (the model’s first-session rate at this dose: ${v.dosed > 0 ? ((100 * sed.expected) / v.dosed).toFixed(1) : '—'} %)` });
+    rows.push({ id: 'ES13', figure: `observed sedation (event \`${plan.events.sedation}\`), per dosed session`, ...prop(sed.count, v.dosed), unit: 'fraction', published: '34.7 % of sessions (REMS)', publishedValue: 0.347, comparable: true, note: `${doseNote}; REMS sessions are of every course position, ${course === undefined ? 'these are first sessions' : `these are all sessions of ${course}-session courses`} (the model’s per-session rate at this dose: ${v.dosed > 0 ? ((100 * sed.expected) / v.dosed).toFixed(1) : '—'} %)` });
     const total = v.sedationOnset.reduce((s, x) => s + x, 0);
     rows.push({ id: 'ES12', figure: 'sedation onset after dosing (median)', value: total > 0 ? quantile(v.sedationOnset, total, 0.5, ONSET_BIN_MINUTES) + ONSET_BIN_MINUTES / 2 : null, ci: null, n: total, unit: 'min', published: '~15 min', publishedValue: 15, comparable: true, note: `from ${ONSET_BIN_MINUTES}-min bins` });
   } else notComputed.push({ id: 'ES13', figure: 'observed sedation', reason: 'the protocol declares no sedation event' });
@@ -1096,11 +1271,35 @@ function calibrationRows(plan: Plan, acc: StatsAccumulator): StatsCalibration {
     { id: 'ES11', figure: 'DBP rise ≥ 25 mmHg, age < 65', ...prop(u.rise25, u.n), unit: 'fraction', published: '13 % of patients', publishedValue: 0.13, comparable: false, note: perSession },
     { id: 'ES11', figure: 'DBP rise ≥ 25 mmHg, age ≥ 65', ...prop(o.rise25, o.n), unit: 'fraction', published: '14 % of patients', publishedValue: 0.14, comparable: false, note: perSession },
   );
+  const c = acc.course;
+  if (c !== null) {
+    const induction = c.length === 8;
+    const courseNote = `${doseNote}; per participant over ${c.length}-session courses${induction ? '' : ' (the label counts patients over the 8-session induction: not comparable)'}`;
+    for (const kind of COURSE_KINDS) {
+      const n = c.events[kind];
+      if (n === undefined) continue;
+      rows.push({ id: ES_ROW[kind], figure: `${kind} (event \`${plan.events[kind]}\`), per participant over the course`, ...prop(n, c.dosed), unit: 'fraction', published: `${Math.round(100 * perPatient(kind))} % of patients`, publishedValue: perPatient(kind), comparable: labelDose && induction, note: courseNote });
+    }
+    if (c.events['sedation'] !== undefined) {
+      rows.push({ id: 'ES13', figure: `observed sedation (event \`${plan.events.sedation}\`), per participant over the course`, ...prop(c.events['sedation'], c.dosed), unit: 'fraction', published: '61.9 % of patients (REMS)', publishedValue: 0.619, comparable: labelDose && induction, note: courseNote });
+    }
+    const cu = c.under65;
+    const co = c.over65;
+    rows.push(
+      { id: 'ES8', figure: 'SBP ≥ 180 mmHg in some session, age < 65, per participant', ...prop(cu.sbp180, cu.n), unit: 'fraction', published: '3 % of patients', publishedValue: 0.03, comparable: labelDose && induction, note: courseNote },
+      { id: 'ES9', figure: 'DBP ≥ 110 mmHg in some session, age < 65, per participant', ...prop(cu.dbp110, cu.n), unit: 'fraction', published: '4 % of patients', publishedValue: 0.04, comparable: labelDose && induction, note: courseNote },
+      { id: 'ES10', figure: 'SBP rise ≥ 40 mmHg in some session, age < 65, per participant', ...prop(cu.rise40, cu.n), unit: 'fraction', published: '8 % of patients', publishedValue: 0.08, comparable: labelDose && induction, note: courseNote },
+      { id: 'ES10', figure: 'SBP rise ≥ 40 mmHg in some session, age ≥ 65, per participant', ...prop(co.rise40, co.n), unit: 'fraction', published: '17 % of patients', publishedValue: 0.17, comparable: labelDose && induction, note: courseNote },
+      { id: 'ES11', figure: 'DBP rise ≥ 25 mmHg in some session, age < 65, per participant', ...prop(cu.rise25, cu.n), unit: 'fraction', published: '13 % of patients', publishedValue: 0.13, comparable: labelDose && induction, note: courseNote },
+      { id: 'ES11', figure: 'DBP rise ≥ 25 mmHg in some session, age ≥ 65, per participant', ...prop(co.rise25, co.n), unit: 'fraction', published: '14 % of patients', publishedValue: 0.14, comparable: labelDose && induction, note: courseNote },
+    );
+  } else {
+    notComputed.push({ id: 'ES1–ES13', figure: 'per-patient figures over the induction', reason: 'course figures: run stats with --course' });
+  }
   notComputed.push(
     { id: 'ES4', figure: 'sedation as a reported adverse reaction', reason: 'the trace shows observed sedation (ES13); which of it the trials reported is not in the trace' },
     { id: 'ES1–ES11', figure: 'placebo columns', reason: 'stats simulates the drug arm only' },
     { id: 'ES12', figure: 'BP back to pre-dose by 2 h; dissociation resolved by 90 min', reason: 'needs the drug-induced part of the true values, which a trace does not separate from baseline variation' },
-    { id: 'ES13', figure: 'observed sedation per patient', reason: 'course figure: stats simulates first sessions' },
   );
   return { ...base, rows, notComputed };
 }

@@ -20,6 +20,8 @@ export interface StatsCommandOptions {
   readonly workers: number | 'auto';
   readonly profile: 'yale' | 'cohort741';
   readonly format: 'text' | 'json' | 'csv';
+  /** `--course`: each of `sessions` participants goes through the course. */
+  readonly course?: boolean;
   /** `--no-tui` sets this to false. */
   readonly tui?: boolean;
 }
@@ -43,6 +45,7 @@ Examples:
   $ kapspec stats examples/individual-iv.kap --sessions 1000
   $ kapspec stats examples/intranasal-esketamine.kap --sessions 500 --format csv > stats.csv
   $ kapspec stats examples/individual-iv.kap --sessions 10000 --workers 2 --format json
+  $ kapspec stats examples/intranasal-esketamine.kap --sessions 500 --course
 
 Simulates --sessions independent sessions with the calibrated participant
 model (published figures, ../shared/design/CALIBRATION.md) through the
@@ -61,6 +64,15 @@ protocol's own state machine and reports, with 95 % confidence intervals
                simulated sessions, next to the published figure; figures that
                do not measure the same thing are marked, figures that cannot
                be computed from single sessions are listed with the reason
+
+--course follows each of --sessions participants through the protocol's
+course: the session as many times as the course repeats it (its upper
+bound, e.g. "dosing repeat 8" gives 8), with the model's course effects
+(adverse events rarer in later sessions, a session after a severe
+hypertensive episode managed). Every figure above is then over all those
+sessions, and the per-patient figures are added (IV4 patients with a severe
+episode and episodes in the first 3 sessions, IV10 session 6 against
+session 1, ES1-ES13 per patient). Individual protocols with a course only.
 
 Session i uses seed S_i derived from --seed and i alone; \`kapspec simulate
 --seed S_i\` replays it. The results are the same, bit for bit, for any
@@ -83,7 +95,8 @@ into running totals and dropped.
    "calibration":{"route","dosed","withReadings",
      "rows":[{"id","figure","value","ci","n","unit","published",
               "publishedValue","comparable","note"}],
-     "notComputed":[{"id","figure","reason"}]}}
+     "notComputed":[{"id","figure","reason"}]},
+   "course":{"participants","sessionsPerParticipant"}}   (--course only)
 Rates are fractions (0..1); times are minutes; null marks a value no session
 contributed to. --format csv prints one row per figure with the header
 section,name,value,ci_low,ci_high,published,unit (published: the published
@@ -104,6 +117,7 @@ export function statsCommand(context: CommandContext): Command {
     .addOption(new Option('--workers <k>', 'worker threads (a positive integer, or auto); results do not depend on it').argParser(parseWorkers).default('auto'))
     .addOption(new Option('--profile <profile>', 'IV response profile of the calibrated model').choices(['yale', 'cohort741']).default('yale'))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'csv']).default('text'))
+    .option('--course', 'follow each of --sessions participants through the course (all its repeats of the session)')
     .option('--no-tui', 'plain progress and table even on a terminal')
     .addHelpText('after', HELP)
     .action(async (file: string, options: StatsCommandOptions) => {
@@ -119,7 +133,7 @@ export function resolveWorkers(workers: number | 'auto', sessions: number, chunk
 }
 
 /** Line-based progress on a terminal: one line rewritten in place at most 10 times a second. */
-function progressBar(io: Io): { update(done: number, total: number): void; end(): void } {
+function progressBar(io: Io, unit: string): { update(done: number, total: number): void; end(): void } {
   if (!io.stderr.isTTY) return { update: () => undefined, end: () => undefined };
   let last = 0;
   let shown = false;
@@ -132,7 +146,7 @@ function progressBar(io: Io): { update(done: number, total: number): void; end()
       const width = 30;
       const filled = Math.round((width * done) / total);
       const rate = done / Math.max(0.001, (now - started) / 1000);
-      io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} sessions, ${rate.toFixed(1)}/s `);
+      io.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${unit}, ${rate.toFixed(1)}/s `);
       shown = true;
     },
     end() {
@@ -156,7 +170,7 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   const ui = io.terminal && options.tui !== false && text
     ? (await import('../tui/index.js')).showStats({ ...io.terminal, title: `kapspec stats ${file}`, total: options.sessions })
     : undefined;
-  const progress = ui ? { update: (done: number) => ui.progress(done), end: () => undefined } : progressBar(io);
+  const progress = ui ? { update: (done: number) => ui.progress(done), end: () => undefined } : progressBar(io, options.course === true ? 'participants' : 'sessions');
   let report: StatsReport;
   try {
     report = await sim.runStats(p.ir, {
@@ -165,6 +179,7 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
       seed: options.seed,
       workers,
       profile: options.profile,
+      ...(options.course === true ? { course: true } : {}),
       onProgress: (done, total) => progress.update(done, total),
     });
   } catch (error) {
@@ -240,7 +255,10 @@ const SECTION_TITLES: Record<StatsFigure['section'], string> = {
 export function renderStatsText(report: StatsReport, figures: readonly StatsFigure[]): string {
   const out: string[] = [];
   const who = report.participantsPerSession === 1 ? '1 participant' : `${report.participantsPerSession} participants`;
-  out.push(`Protocol "${report.protocol}", session ${report.session}: ${report.sessions} sessions (${who} each), seed ${report.seed}, calibrated model (${report.profile} profile).`);
+  const runs = report.course
+    ? `${report.course.participants} participants through the course, ${report.course.sessionsPerParticipant} sessions each (${report.sessions} sessions)`
+    : `${report.sessions} sessions (${who} each)`;
+  out.push(`Protocol "${report.protocol}", session ${report.session}: ${runs}, seed ${report.seed}, calibrated model (${report.profile} profile).`);
   out.push('');
   const { header, rows } = statsTable(figures);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
