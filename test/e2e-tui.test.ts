@@ -92,7 +92,7 @@ describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => 
     expect(s).toContain('--> examples/flawed/bp-every-20-min.kap:73:5');
     expect(s).toMatch(/^> 73 │\s+assert responsive \(sbp > 180 during infusion\) implies \(infusion paused\) within 5 min\s+← the property$/m);
     expect(s).toContain('Minute by minute');
-    expect(s).toContain('Replay: kapspec replay .kapspec/counterexamples/responsive-1.jsonl examples/flawed/bp-every-20-min.kap');
+    expect(s).toContain('Replay: kapspec replay .kapspec/counterexamples/bp-every-20-min/responsive-1.jsonl examples/flawed/bp-every-20-min.kap');
     expect(s).toContain('7 properties: 6 passed, 1 failed (60 runs, seed 1).');
     expect(EXITED.exec(s)![1]).toBe('1');
   }, 180_000);

@@ -12,7 +12,7 @@ const FLAWED = 'examples/flawed/bp-every-20-min.kap';
 const files = { [FLAWED]: example(FLAWED), 'small.kap': SMALL };
 // Enough adversarial runs to find the 20-minute flaw with seed 1 (the search is deterministic).
 const RUNS = ['--runs', '50'];
-const TRACE = '.kapspec/counterexamples/responsive-1.jsonl';
+const TRACE = '.kapspec/counterexamples/bp-every-20-min/responsive-1.jsonl';
 
 describe('kapspec test (text)', () => {
   it('a protocol with errors: its diagnostics, nothing tested, exit 2 (an error, not a failed property)', async () => {
@@ -43,7 +43,7 @@ describe('kapspec test (text)', () => {
   it('writes the counterexample trace, and the replay command reproduces the failure', async () => {
     const r = await run(['test', FLAWED, ...RUNS], { files });
     const path = `/work/${TRACE}`;
-    expect(r.memory.dirs.has('/work/.kapspec/counterexamples')).toBe(true);
+    expect(r.memory.dirs.has('/work/.kapspec/counterexamples/bp-every-20-min')).toBe(true);
     expect(r.memory.writes).toContain(path);
     const text = r.memory.files.get(path)!;
     expect('trace' in parseTrace(text)).toBe(true);
@@ -76,10 +76,10 @@ describe('kapspec test (text)', () => {
   });
 
   it('a counterexample that cannot be written: exit 2', async () => {
-    const r = await run(['test', FLAWED, ...RUNS], { files, unwritable: ['.kapspec/counterexamples'] });
+    const r = await run(['test', FLAWED, ...RUNS], { files, unwritable: ['.kapspec/counterexamples/bp-every-20-min'] });
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('kapspec test: cannot write the counterexample under .kapspec/counterexamples: permission denied\n');
+    expect(r.stderr).toBe('kapspec test: cannot write the counterexample under .kapspec/counterexamples/bp-every-20-min: permission denied\n');
   });
 
   it.each([
@@ -106,8 +106,10 @@ describe('kapspec test (text)', () => {
   });
 
   it('counterexample paths are file-safe', () => {
-    expect(counterexamplePath('builtin.staffing', 7)).toBe('.kapspec/counterexamples/builtin.staffing-7.jsonl');
-    expect(counterexamplePath('a/b c', 1)).toBe('.kapspec/counterexamples/a-b-c-1.jsonl');
+    expect(counterexamplePath('examples/group-im.kap', 'builtin.staffing', 7)).toBe('.kapspec/counterexamples/group-im/builtin.staffing-7.jsonl');
+    expect(counterexamplePath('x/a b.kap', 'a/b c', 1)).toBe('.kapspec/counterexamples/a-b/a-b-c-1.jsonl');
+    // Two protocols with a property of the same name and seed keep their own traces.
+    expect(counterexamplePath('a/p.kap', 'responsive', 1)).not.toBe(counterexamplePath('b/q.kap', 'responsive', 1));
   });
 });
 
@@ -144,7 +146,7 @@ describe('kapspec test --format junit', () => {
     expect(xml).toContain('<testsuite name="Flawed: blood pressure every 20 minutes: session dosing"');
     expect(xml.match(/<testcase /g)).toHaveLength(1 + BUILTIN_NAMES.length);
     expect(xml).toMatch(/<testcase name="responsive" classname="[^"]+" file="examples\/flawed\/bp-every-20-min\.kap" line="\d+">\n {6}<failure message="[^"]+" type="assert">FAILED responsive \(assert\)/);
-    expect(xml).toContain('Replay: kapspec replay .kapspec/counterexamples/responsive-1.jsonl examples/flawed/bp-every-20-min.kap');
+    expect(xml).toContain('Replay: kapspec replay .kapspec/counterexamples/bp-every-20-min/responsive-1.jsonl examples/flawed/bp-every-20-min.kap');
     expect(wellFormed(xml)).toBe(true);
   });
 

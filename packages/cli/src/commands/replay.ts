@@ -19,7 +19,7 @@ const HELP = `
 Examples:
   $ kapspec simulate examples/individual-iv.kap --out session.jsonl
   $ kapspec replay session.jsonl examples/individual-iv.kap
-  $ kapspec replay .kapspec/counterexamples/responsive-1.jsonl examples/flawed/bp-every-20-min.kap
+  $ kapspec replay .kapspec/counterexamples/bp-every-20-min/responsive-1.jsonl examples/flawed/bp-every-20-min.kap
 
 The trace's participants, events, staff changes, true vitals and readings are
 sent to the protocol's machine again; the re-run is compared with the saved

@@ -4,11 +4,11 @@
  * property-tests one session (every assert and built-in property) with the
  * simulator's search (`testProtocol`). Each failing property's shrunk
  * counterexample is written atomically to
- * `.kapspec/counterexamples/<property>-<seed>.jsonl` (under the working
- * directory) and printed with its vignette and the `kapspec replay` command
+ * `.kapspec/counterexamples/<protocol>/<property>-<seed>.jsonl` (under the
+ * working directory; `<protocol>` is the file's name without `.kap`) and printed with its vignette and the `kapspec replay` command
  * that reproduces it.
  */
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
 import { describeIoError, useColor } from '../io.js';
@@ -53,7 +53,9 @@ given more than once.
 Text output: one line per property (PASS/FAIL/INCONCLUSIVE, or marks on a
 terminal; its name; the runs; its .kap line), then for each failure the
 counterexample as a minute-by-minute vignette, the seed and a replay command.
-The counterexample trace is written to ${COUNTEREXAMPLE_DIR}/<property>-<seed>.jsonl.
+The counterexample trace is written to
+${COUNTEREXAMPLE_DIR}/<protocol>/<property>-<seed>.jsonl (<protocol>: the
+file's name without .kap).
 JSON output: {"properties":[{"name","status","runs","seed","counterexample"?,
 "replay"?}]}, status "passed", "failed" or "inconclusive"; a counterexample
 is {"trace","message","vignette","shrinkSteps"}. JUnit output: one testsuite
@@ -83,9 +85,17 @@ export function testCommand(context: CommandContext): Command {
     });
 }
 
-/** `.kapspec/counterexamples/<property>-<seed>.jsonl`, the property name made file-safe. */
-export function counterexamplePath(property: string, seed: number): string {
-  return `${COUNTEREXAMPLE_DIR}/${property.replace(/[^A-Za-z0-9._-]/g, '-')}-${seed}.jsonl`;
+const fileSafe = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '-');
+
+/** `.kapspec/counterexamples/<protocol>`: the protocol file's name without `.kap`, made file-safe (two protocols do not share traces). */
+export function counterexampleDir(file: string): string {
+  const stem = basename(file).replace(/\.kap$/i, '');
+  return `${COUNTEREXAMPLE_DIR}/${fileSafe(stem === '' || stem === '.' || stem === '..' ? 'protocol' : stem)}`;
+}
+
+/** `.kapspec/counterexamples/<protocol>/<property>-<seed>.jsonl`, names made file-safe. */
+export function counterexamplePath(file: string, property: string, seed: number): string {
+  return `${counterexampleDir(file)}/${fileSafe(property)}-${seed}.jsonl`;
 }
 
 export async function runTest({ io }: CommandContext, file: string, options: TestCommandOptions): Promise<number> {
@@ -137,13 +147,13 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
     report = ui
       ? await sim.testProtocolInWorker(p.ir, {
           ...base,
-          tracePrefix: `${COUNTEREXAMPLE_DIR}/`,
+          tracePrefix: `${counterexampleDir(file)}/`,
           onProgress: (progress) => {
             shown = progress.results.map((r) => ({ name: r.name, kind: kindOf(r.name), runs: r.runs, total: progress.runs, failures: r.failures, status: r.status }));
             ui.update(shown);
           },
         })
-      : sim.testProtocol(p.ir, { ...base, tracePath: counterexamplePath });
+      : sim.testProtocol(p.ir, { ...base, tracePath: (property, seed) => counterexamplePath(file, property, seed) });
   } catch (error) {
     await ui?.finish({ properties: shown });
     if (!(error instanceof sim.TestError || models.isModelError(error))) throw error;
@@ -155,11 +165,11 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
   const failed = report.results.filter((r) => r.counterexample !== undefined);
   if (failed.length > 0) {
     try {
-      await io.makeDirectory(resolve(io.cwd, COUNTEREXAMPLE_DIR));
+      await io.makeDirectory(resolve(io.cwd, counterexampleDir(file)));
       for (const r of failed) await io.writeFile(resolve(io.cwd, r.counterexample!.tracePath), sim.serializeTrace(r.counterexample!.trace));
     } catch (error) {
       await ui?.finish({ properties: tui!.progressOf(report.results) });
-      io.stderr.write(`kapspec test: cannot write the counterexample under ${COUNTEREXAMPLE_DIR}: ${describeIoError(error)}\n`);
+      io.stderr.write(`kapspec test: cannot write the counterexample under ${counterexampleDir(file)}: ${describeIoError(error)}\n`);
       return EXIT_USAGE;
     }
   }
