@@ -394,7 +394,10 @@ function intranasal(root: Rng, runs: number, rows: CalibrationRow[]): void {
       const everPlacebo = new Set<string>();
       for (let k = 1; k <= n; k++) {
         const s = runSession(pr.fork(`session:${k}`), patient, pa, 'intranasal', 'yale', k, exposure, times);
-        for (const r of s.readings) {
+        // The label defers a session whose pre-dose reading is above 140/90: no dose that day, no readings after it.
+        const [deferS, deferD] = CALIBRATION_MONITORING.intranasalDeferAbove.value;
+        const deferred = s.pre.sbp > deferS || s.pre.dbp > deferD;
+        for (const r of deferred ? [] : s.readings) {
           if (r.sbp >= 180) f.sbp180 = true;
           if (r.dbp >= 110) f.dbp110 = true;
           if (r.sbp - s.pre.sbp >= 40) f.rise40 = true;
@@ -449,10 +452,10 @@ function intranasal(root: Rng, runs: number, rows: CalibrationRow[]): void {
   }
   const y = bp['< 65']!;
   const o = bp['≥ 65']!;
-  const strataNote = 'age strata simulated separately, ages uniform within the stratum (age distribution not in CALIBRATION.md); readings at 30, 40, 60, 90, 120 min';
+  const strataNote = 'age strata simulated separately, ages uniform within the stratum (age distribution not in CALIBRATION.md); readings at 30, 40, 60, 90, 120 min, in sessions whose pre-dose reading is at or below 140/90 (the label defers the others)';
   rows.push(
     row({ id: 'ES8', figure: 'SBP ≥ 180 mmHg, age < 65, patients', published: '3 %', target: tolProportion(0.03), rule: PROP_RULE, simulated: y.sbp180 / y.n, ci: wilson(y.sbp180, y.n), unit: 'fraction', note: 'not fitted: follows from the baseline BP population (parameters) and the ES10/ES11 fits' }),
-    row({ id: 'ES9', figure: 'DBP ≥ 110 mmHg, age < 65, patients', published: '4 %', target: tolProportion(0.04), rule: PROP_RULE, simulated: y.dbp110 / y.n, ci: wilson(y.dbp110, y.n), unit: 'fraction', knownGap: true, note: 'not fitted (as ES8). Known gap: too high; the baseline-DBP population (parameters) is probably higher than the trials’ (whose BP criteria are not in CALIBRATION.md), and the label’s 140/90 pre-dose deferral is not applied in this calibration' }),
+    row({ id: 'ES9', figure: 'DBP ≥ 110 mmHg, age < 65, patients', published: '4 %', target: tolProportion(0.04), rule: PROP_RULE, simulated: y.dbp110 / y.n, ci: wilson(y.dbp110, y.n), unit: 'fraction', note: 'not fitted (as ES8): follows from the baseline BP population and the label’s pre-dose deferral above 140/90 (sessions deferred that day do not count)' }),
     row({ id: 'ES10', figure: 'SBP rise ≥ 40 mmHg, age < 65, patients', published: '8 %', target: tolProportion(0.08), rule: PROP_RULE, simulated: y.rise40 / y.n, ci: wilson(y.rise40, y.n), unit: 'fraction', note: strataNote }),
     row({ id: 'ES10', figure: 'SBP rise ≥ 40 mmHg, age ≥ 65, patients', published: '17 %', target: tolProportion(0.17), rule: PROP_RULE, simulated: o.rise40 / o.n, ci: wilson(o.rise40, o.n), unit: 'fraction' }),
     row({ id: 'ES11', figure: 'DBP rise ≥ 25 mmHg, age < 65, patients', published: '13 %', target: tolProportion(0.13), rule: PROP_RULE, simulated: y.rise25 / y.n, ci: wilson(y.rise25, y.n), unit: 'fraction' }),

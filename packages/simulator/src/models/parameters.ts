@@ -238,15 +238,15 @@ export const AMPLITUDE: { yale: AmplitudeProfile; cohort741: AmplitudeProfile; i
     ...ivCovariates,
   },
   intranasal: {
-    sbp: fit(7.45, 'mmHg', 'ES10', CITATIONS.label, 'fitted: SBP rise ≥ 40 mmHg in 8 % of patients < 65 over 8 sessions'),
+    sbp: fit(7.7, 'mmHg', 'ES10', CITATIONS.label, 'fitted: SBP rise ≥ 40 mmHg in 8 % of patients < 65 over 8 sessions (dosed sessions: pre-dose ≤ 140/90)'),
     sbpCvBetween: p(0.64, 'CV', 'no SD in CALIBRATION.md for esketamine: the Yale IV fit is reused'),
-    dbp: fit(4.65, 'mmHg', 'ES11', CITATIONS.label, 'fitted: DBP rise ≥ 25 mmHg in 13 % of patients < 65 over 8 sessions'),
+    dbp: fit(4.9, 'mmHg', 'ES11', CITATIONS.label, 'fitted: DBP rise ≥ 25 mmHg in 13 % of patients < 65 over 8 sessions (dosed sessions: pre-dose ≤ 140/90)'),
     dbpCvBetween: p(0.91, 'CV', 'no SD in CALIBRATION.md for esketamine: the Yale IV fit is reused'),
     hr: p(3, 'bpm', 'no pulse figure for esketamine in CALIBRATION.md (parameter)'),
     hrCvBetween: p(0.6, 'CV', 'between-patient CV of the pulse rise (parameter)'),
     ageStepAt: c(65, 'years', 'ES10', CITATIONS.label, 'the label stratifies at 65'),
-    ageStepSbp: fit(1.38, 'multiplier', 'ES10', CITATIONS.label, 'fitted: SBP rise ≥ 40 in 17 % at ≥ 65 against 8 % under 65'),
-    ageStepDbp: fit(1.0, 'multiplier', 'ES11', CITATIONS.label, 'fitted: DBP rise ≥ 25 in 14 % at ≥ 65 against 13 % under 65'),
+    ageStepSbp: fit(1.5, 'multiplier', 'ES10', CITATIONS.label, 'fitted: SBP rise ≥ 40 in 17 % at ≥ 65 against 8 % under 65'),
+    ageStepDbp: fit(1.2, 'multiplier', 'ES11', CITATIONS.label, 'fitted: DBP rise ≥ 25 in 14 % at ≥ 65 against 13 % under 65'),
     hypertensionSbp: p(1.3, 'multiplier', 'IV9 (IV cohorts) carried over to esketamine: direction published, size not'),
     hypertensionDbp: p(1.3, 'multiplier', 'IV9 carried over to esketamine'),
   },
@@ -349,6 +349,7 @@ export const CALIBRATION_MONITORING = {
   intranasal: p([30, 40, 60, 90, 120] as const, 'min after dosing', 'the label reading at ~40 min plus readings every 30 min for the 2-h observation (the schedule of examples/intranasal-esketamine.kap); the trials’ schedule is not in CALIBRATION.md'),
   exclusionAbove: p([160, 100] as const, 'mmHg', 'participants with baseline ≥ 160/100 are excluded from the calibration cohorts (the example protocols’ exclusion; the cohorts’ criteria are not in CALIBRATION.md)'),
   baselineReturn: p(5, 'mmHg', 'IV7/ES12 "back to baseline": the drug-induced true SBP rise is below this'),
+  intranasalDeferAbove: c([140, 90] as const, 'mmHg', 'ES9', CITATIONS.label, 'the label’s pre-dose check (CALIBRATION.md, Monitoring practice: defer when BP is above 140/90): a session whose pre-dose reading is above it is not dosed that day, so its readings do not count toward ES8–ES11'),
 } as const;
 
 export const STAFF = {
