@@ -110,7 +110,7 @@ describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => 
       x = await waitFor('iv', (y) => logCount(y) === n + 1, 10_000);
     }
     expect(x).toMatch(/▶ infusion ‖ PAUSED/);
-    expect(x).toMatch(/t\+35 min\s+infusion PAUSED \[rule hypertension\]/);
+    expect(x).toMatch(/t\+35 min\s+infusion PAUSED \(rule hypertension\)/);
     expect(x).toMatch(/^SBP .* 195 now /m);
     // Space plays on to the outcome.
     tmux('send-keys', '-t', 'iv', 'Space');

@@ -22,8 +22,8 @@
  * measures the participant model does not produce, and requests nobody
  * answered, are shown as "requested …: no reading".
  */
-import type { IR, Session } from '@kapspec/runtime';
-import type { Trace, TraceRecord } from '@kapspec/simulator';
+import { showMinutes, type IR, type Session } from '@kapspec/runtime';
+import { describeEmitted, type Trace, type TraceRecord } from '@kapspec/simulator';
 import { outcomeSpan, spanLine } from './protocol.js';
 
 export interface TimelineOptions {
@@ -47,16 +47,6 @@ export function showVital(v: number): string {
 
 export function showTime(t: number): string {
   return `t+${showNumber(t)}`;
-}
-
-function showMinutes(m: number): string {
-  if (m >= 60 && m % 60 === 0) return `${m / 60} h`;
-  return `${showNumber(m)} min`;
-}
-
-function dose(d: unknown): string {
-  const x = d as { value?: unknown; unit?: unknown } | undefined;
-  return x && typeof x.value === 'number' ? `${showNumber(x.value)} ${String(x.unit)}` : '?';
 }
 
 function staffList(s: Readonly<Record<string, number>>): string {
@@ -267,8 +257,7 @@ function timelineRows(trace: Trace, group: boolean, paint: Painter): Row[] {
             for (const [id, byStage] of continuous) if (who === 'all' || id === who) byStage.delete(s);
           }
         }
-        const text = describeEmit(e, paint);
-        if (text !== undefined) push(t, who, text);
+        push(t, who, describeEmit(e, paint));
         break;
       }
     }
@@ -319,70 +308,10 @@ function staffKey(onDuty: Readonly<Record<string, number>>, present: Readonly<Re
     .join('; ');
 }
 
-/** An emitted event in clinical words (undefined: not shown). */
-function describeEmit(e: Readonly<Record<string, unknown>> & { readonly type: string }, paint: Painter): string | undefined {
-  const by = e['rule'] !== undefined ? ` (rule ${String(e['rule'])})` : '';
-  switch (e.type) {
-    case 'rule':
-      return `rule ${String(e['rule'])} fires`;
-    case 'stage': {
-      const s = String(e['stage']);
-      switch (e['phase']) {
-        case 'enter':
-          return `${s} begins`;
-        case 'exit':
-          return `${s} ends${by}`;
-        case 'pause':
-          return paint.warn(`${s} paused${by}`);
-        case 'resume':
-          return `${s} resumed${by}`;
-        case 'skip':
-          return `${s} skipped${by}`;
-        default:
-          return paint.warn(`${s} stopped${by}`);
-      }
-    }
-    case 'administer': {
-      const drug = String(e['drug']);
-      const unit = (e['dose'] as { unit?: string } | undefined)?.unit ?? '';
-      const delivered = typeof e['delivered'] === 'number' ? showNumber(e['delivered']) : '?';
-      const deliv = e['delivery'] as { kind?: string; minutes?: number } | undefined;
-      if (e['phase'] === 'start') {
-        const how = deliv?.kind === 'over' ? `over ${showMinutes(deliv.minutes ?? 0)}` : 'once';
-        return `${drug} ${dose(e['dose'])} ${String(e['route'])} ${how} started`;
-      }
-      const verb = e['phase'] === 'stop' ? 'stopped' : e['phase'] === 'pause' ? 'paused' : 'resumed';
-      return `${drug} ${verb}, ${delivered} ${unit} delivered${by}`;
-    }
-    case 'give':
-      return `gave ${String(e['drug'])} ${dose(e['dose'])}${e['route'] !== undefined ? ` ${String(e['route'])}` : ''}${by}`;
-    case 'reduce':
-      return `${String(e['drug'])} reduced to ${dose(e['to'])}${by}`;
-    case 'notify':
-      return `notified ${String(e['role'])}${by}`;
-    case 'attend': {
-      const role = String(e['role']);
-      if (e['continues'] === true) {
-        const mins = typeof e['minutes'] === 'number' ? ` for another ${showMinutes(e['minutes'])}` : '';
-        return e['status'] === 'assigned' ? `the ${role} already with them stays on${mins}${by}` : `still waiting for a ${role}${by}`;
-      }
-      if (e['status'] === 'assigned') {
-        const mins = typeof e['minutes'] === 'number' ? ` for ${showMinutes(e['minutes'])}` : '';
-        return `a ${role} attends${mins}${by}`;
-      }
-      const within = typeof e['within'] === 'number' ? ` (needed within ${showMinutes(e['within'])})` : '';
-      return paint.alert(`no ${role} free to attend${within}${by}`);
-    }
-    case 'escalate':
-      return paint.alert(`ESCALATED: ${String(e['level'])}${by}`);
-    case 'staffing.violation':
-      if (e['kind'] === 'attend') return paint.alert(`STAFFING: no ${String(e['role'])} was free in time${by}`);
-      return paint.alert(`STAFFING: ${String(e['actual'])} ${String(e['role'])} present, ${String(e['op'] ?? '>=')} ${String(e['required'])} required in ${String(e['stage'])}`);
-    case 'input.rejected':
-      return paint.alert(`input rejected: ${String(e['reason'])}`);
-    default:
-      return `${e.type}${by}`;
-  }
+/** An emitted event in clinical words, coloured by its tone. */
+function describeEmit(e: Readonly<Record<string, unknown>> & { readonly type: string }, paint: Painter): string {
+  const { text, tone } = describeEmitted(e);
+  return tone === 'alert' ? paint.alert(text) : tone === 'warn' ? paint.warn(text) : text;
 }
 
 /** `p1, p2 at t+150 min, p3 at t+155 min` (participants in order, grouped by time). */

@@ -46,8 +46,8 @@ describe('renderTimeline', () => {
   });
 
   it('rules with their actions, and the paused marker while paused', () => {
-    expect(rows).toContain('t+30      infusion            rule hypertension fires');
-    expect(rows).toContain('t+30      infusion PAUSED     infusion paused (rule hypertension)');
+    expect(rows).toContain('t+30      infusion            rule hypertension fired');
+    expect(rows).toContain('t+30      infusion PAUSED     infusion PAUSED (rule hypertension)');
     expect(rows).toContain('t+40      infusion PAUSED     measured SBP 195 (true 195)');
     expect(rows).toContain('t+55      infusion            infusion resumed (rule hypertension)');
   });

@@ -14,6 +14,7 @@ export {
   type Witness,
 } from './properties.js';
 export { renderVignette, type VignetteOptions } from './vignette.js';
+export { describeEmitted, showDose, type Described, type DescribeOptions, type Tone } from './describe.js';
 export {
   emptyCoverage,
   traceCoverage,

@@ -22,6 +22,7 @@
 import type { IR, Session, SourceSpan } from '@kapspec/runtime';
 import { views, type Snapshot, type View } from './joint.js';
 import type { PropertyResult } from './properties.js';
+import { describeEmitted } from './describe.js';
 import { measuresIn, showMinutes, showNumber, showTime } from './show.js';
 import type { Trace, TraceRecord } from './trace.js';
 
@@ -232,10 +233,6 @@ function focusMeasures(ir: IR, session: Session | undefined, result: PropertyRes
 
 const order = (ir: IR, set: Set<string>) => ir.measures.map((m) => m.name).filter((n) => set.has(n));
 
-function dose(d: unknown): string {
-  const x = d as { value?: unknown; unit?: unknown } | undefined;
-  return x && typeof x.value === 'number' ? `${showNumber(x.value)} ${String(x.unit)}` : '?';
-}
 
 /** What a record says, in clinical words ([] for truth samples, requests, states and readings of measures not in focus). */
 function describe(r: TraceRecord, group: boolean, focus: ReadonlySet<string>): string[] {
@@ -259,68 +256,7 @@ function describe(r: TraceRecord, group: boolean, focus: ReadonlySet<string>): s
       return [r.reason === 'horizon' ? 'simulation stopped (time horizon)' : 'session over'];
     case 'emit': {
       const e = r.event;
-      const p = who(e['participant']);
-      const by = e['rule'] !== undefined ? ` (rule ${String(e['rule'])})` : '';
-      switch (e.type) {
-        case 'rule':
-          return [`${p}rule ${String(e['rule'])} fired`];
-        case 'stage': {
-          const s = String(e['stage']);
-          switch (e['phase']) {
-            case 'enter':
-              return [`${s} begins`];
-            case 'exit':
-              return [`${s} ends${group ? '' : by}`];
-            case 'pause':
-              return [`${p}${s} PAUSED${by}`];
-            case 'resume':
-              return [`${p}${s} resumed${by}`];
-            case 'skip':
-              return [`${p}${s} skipped`];
-            default:
-              return [`${p}${s} stopped${by}`];
-          }
-        }
-        case 'administer': {
-          const drug = String(e['drug']);
-          const delivered = typeof e['delivered'] === 'number' ? showNumber(e['delivered'] as number) : '?';
-          const unit = (e['dose'] as { unit?: string } | undefined)?.unit ?? '';
-          const deliv = e['delivery'] as { kind?: string; minutes?: number } | undefined;
-          if (e['phase'] === 'start') {
-            const how = deliv?.kind === 'over' ? `over ${showMinutes(deliv.minutes ?? 0)}` : 'once';
-            return [`${p}${drug} ${dose(e['dose'])} ${String(e['route'])} ${how} started`];
-          }
-          return [`${p}${drug} ${String(e['phase'])}${e['phase'] === 'stop' ? 'ped' : 'd'} at ${delivered} ${unit} delivered${by}`];
-        }
-        case 'give':
-          return [`${p}gave ${String(e['drug'])} ${dose(e['dose'])}${e['route'] ? ` ${String(e['route'])}` : ''}${by}`];
-        case 'reduce':
-          return [`${p}${String(e['drug'])} reduced to ${dose(e['to'])}${by}`];
-        case 'notify':
-          return [`${p}notified ${String(e['role'])}${by}`];
-        case 'attend': {
-          const role = String(e['role']);
-          if (e['continues'] === true) {
-            const mins = typeof e['minutes'] === 'number' ? ` for another ${showMinutes(e['minutes'] as number)}` : '';
-            return [e['status'] === 'assigned' ? `${p}the ${role} already with them stays on${mins}${by}` : `${p}still waiting for a ${role}${by}`];
-          }
-          if (e['status'] === 'assigned') {
-            const mins = typeof e['minutes'] === 'number' ? ` for ${showMinutes(e['minutes'] as number)}` : '';
-            return [`${p}a ${role} attends${mins}${by}`];
-          }
-          const within = typeof e['within'] === 'number' ? ` (needed within ${showMinutes(e['within'] as number)})` : '';
-          return [`${p}NO ${role} FREE to attend${within}${by}`];
-        }
-        case 'escalate':
-          return [`${p}ESCALATED: ${String(e['level'])}${by}`];
-        case 'staffing.violation':
-          if (e['kind'] === 'attend') return [`${p}STAFFING: no ${String(e['role'])} was free in time${by}`];
-          return [`STAFFING: ${String(e['actual'])} ${String(e['role'])}, ${String(e['required'])} needed`];
-        case 'input.rejected':
-          return [`input rejected: ${String(e['reason'])}`];
-        default:
-          return [`${p}${e.type}`];
-      }
+      return [`${who(e['participant'])}${describeEmitted(e, { group }).text}`];
     }
   }
 }

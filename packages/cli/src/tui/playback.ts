@@ -12,7 +12,7 @@
  * joint view (packages/simulator/src/joint.ts).
  */
 import type { IR, MeasureDecl, Session } from '@kapspec/runtime';
-import type { EmitRecord, Trace, TraceRecord } from '@kapspec/simulator';
+import { describeEmitted, type EmitRecord, type Trace, type TraceRecord } from '@kapspec/simulator';
 import { ruleThresholds, type Threshold } from './thresholds.js';
 
 // ── What is shown ────────────────────────────────────────────────────────
@@ -126,13 +126,6 @@ export function makePlayback(ir: IR, trace: Trace): Playback {
 
 // ── Log lines ────────────────────────────────────────────────────────────
 
-const showNum = (v: number) => (Number.isInteger(v) ? String(v) : String(Math.round(v * 100) / 100));
-
-function doseText(d: unknown): string {
-  const x = d as { value?: unknown; unit?: unknown } | undefined;
-  return x && typeof x.value === 'number' ? `${showNum(x.value)} ${String(x.unit)}` : '?';
-}
-
 function participantOf(r: TraceRecord): string | undefined {
   if (r.type === 'emit') return r.event['participant'] as string | undefined;
   return (r as { participant?: string }).participant;
@@ -162,73 +155,9 @@ export function describe(r: TraceRecord, group: boolean): { text: string; kind: 
   }
 }
 
-function describeEmit(r: EmitRecord, group: boolean): { text: string; kind: LogKind } | undefined {
-  const e = r.event;
-  const by = e['rule'] !== undefined ? ` [rule ${String(e['rule'])}]` : '';
-  switch (e.type) {
-    case 'rule':
-      return { text: `rule ${String(e['rule'])} fired`, kind: 'rule' };
-    case 'stage': {
-      const s = String(e['stage']);
-      switch (e['phase']) {
-        case 'enter':
-          return { text: `${s} begins`, kind: 'stage' };
-        case 'exit':
-          return { text: `${s} ends${group ? '' : by}`, kind: 'stage' };
-        case 'pause':
-          return { text: `${s} PAUSED${by}`, kind: 'alert' };
-        case 'resume':
-          return { text: `${s} resumed${by}`, kind: 'action' };
-        case 'skip':
-          return { text: `${s} skipped`, kind: 'stage' };
-        default:
-          return { text: `${s} stopped${by}`, kind: 'alert' };
-      }
-    }
-    case 'administer': {
-      const drug = String(e['drug']);
-      const deliv = e['delivery'] as { kind?: string; minutes?: number } | undefined;
-      if (e['phase'] === 'start') {
-        const how = deliv?.kind === 'over' ? `over ${showNum(deliv.minutes ?? 0)} min` : 'once';
-        return { text: `${drug} ${doseText(e['dose'])} ${String(e['route'])} ${how} started`, kind: 'action' };
-      }
-      const delivered = typeof e['delivered'] === 'number' ? showNum(e['delivered'] as number) : '?';
-      const unit = (e['dose'] as { unit?: string } | undefined)?.unit ?? '';
-      const phase = String(e['phase']);
-      const verb = phase === 'stop' ? 'stopped' : phase.endsWith('e') ? `${phase}d` : `${phase}ed`;
-      return { text: `${drug} ${verb} at ${delivered} ${unit} delivered${by}`, kind: phase === 'stop' || phase === 'pause' ? 'alert' : 'action' };
-    }
-    case 'give':
-      return { text: `gave ${String(e['drug'])} ${doseText(e['dose'])}${e['route'] ? ` ${String(e['route'])}` : ''}${by}`, kind: 'action' };
-    case 'reduce':
-      return { text: `${String(e['drug'])} reduced to ${doseText(e['to'])}${by}`, kind: 'action' };
-    case 'notify':
-      return { text: `notified ${String(e['role'])}${by}`, kind: 'action' };
-    case 'attend': {
-      const role = String(e['role']);
-      if (e['continues'] === true) {
-        const mins = typeof e['minutes'] === 'number' ? ` for another ${showNum(e['minutes'] as number)} min` : '';
-        return e['status'] === 'assigned'
-          ? { text: `the ${role} already with them stays on${mins}${by}`, kind: 'action' }
-          : { text: `still waiting for a ${role}${by}`, kind: 'action' };
-      }
-      if (e['status'] === 'assigned') {
-        const mins = typeof e['minutes'] === 'number' ? ` for ${showNum(e['minutes'] as number)} min` : '';
-        return { text: `a ${role} attends${mins}${by}`, kind: 'action' };
-      }
-      const within = typeof e['within'] === 'number' ? ` (needed within ${showNum(e['within'] as number)} min)` : '';
-      return { text: `NO ${role} FREE to attend${within}${by}`, kind: 'alert' };
-    }
-    case 'escalate':
-      return { text: `ESCALATED: ${String(e['level'])}${by}`, kind: 'alert' };
-    case 'staffing.violation':
-      if (e['kind'] === 'attend') return { text: `STAFFING: no ${String(e['role'])} was free in time${by}`, kind: 'alert' };
-      return { text: `STAFFING: ${String(e['actual'])} ${String(e['role'])}, ${String(e['required'])} needed`, kind: 'alert' };
-    case 'input.rejected':
-      return { text: `input rejected: ${String(e['reason'])}`, kind: 'alert' };
-    default:
-      return { text: `${e.type}${by}`, kind: 'action' };
-  }
+function describeEmit(r: EmitRecord, group: boolean): { text: string; kind: LogKind } {
+  const { text, tone } = describeEmitted(r.event, { group });
+  return { text, kind: tone === 'warn' ? 'alert' : tone };
 }
 
 // ── The scene at a cursor ────────────────────────────────────────────────

@@ -56,7 +56,7 @@ describe('scene', () => {
     expect(s34.stages[1]!.pausedBy).toEqual([]);
     const s40 = at(40);
     expect(s40.stages[1]!.pausedBy).toEqual(['p1']);
-    expect(s40.log.map((l) => l.text)).toContain('infusion PAUSED [rule hypertension]');
+    expect(s40.log.map((l) => l.text)).toContain('infusion PAUSED (rule hypertension)');
     expect(s40.participants[0]!.seen['sbp']!.at(-1)).toEqual({ t: 35, v: 195 });
     expect(at(60).stages[1]!.pausedBy).toEqual([]);
     const end = at(1000);
