@@ -1,7 +1,8 @@
 /**
  * `createProtocolMachine(ir, { session })`: a real XState v5 machine for one
- * individual session. The semantics live in engine.ts (plain functions over
- * a JSON context); this file wires them into XState:
+ * session. The semantics live in engine.ts and group.ts (plain functions
+ * over a JSON context), behind `createSessionEngine` (session-engine.ts);
+ * this file wires that engine into XState:
  *
  * - Every input event and every timer wake-up is one transition with one
  *   action: copy the context (only the parts the engine changes, see
