@@ -44,23 +44,30 @@ function inputsOf(trace) {
   return out;
 }
 
+/** Median of a list of numbers. */
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 function eventsRatio(ir) {
-  const n = 24;
+  const n = 48;
+  const rounds = 5;
   const scenarios = [];
   for (let i = 0; i < n; i++) {
     const seed = statsSessionSeed(1, i);
     scenarios.push({ seed, scenario: calibratedModel(ir, { session: SESSION, seed }) });
   }
-  // Warm-up, and the recorded inputs.
+  // The recorded inputs (and a first warm-up of the simulator).
   const recorded = scenarios.map(({ seed, scenario }) => {
     const trace = simulate(ir, { session: SESSION, scenario, seed });
     return { header: trace.header, inputs: inputsOf(trace) };
   });
   const events = recorded.reduce((s, r) => s + r.inputs.length, 0);
-  const t0 = performance.now();
-  for (const { seed, scenario } of scenarios) simulate(ir, { session: SESSION, scenario, seed });
-  const simMs = performance.now() - t0;
+  const sim = () => {
+    const t0 = performance.now();
+    for (const { seed, scenario } of scenarios) simulate(ir, { session: SESSION, scenario, seed });
+    return performance.now() - t0;
+  };
   const bare = () => {
+    const t0 = performance.now();
     for (const { header, inputs } of recorded) {
       const clock = new SimulatedClock();
       const machine = createProtocolMachine(ir, { session: SESSION, participant: header.participants[0], staff: header.staff });
@@ -74,12 +81,19 @@ function eventsRatio(ir) {
       }
       actor.stop();
     }
+    return performance.now() - t0;
   };
-  bare(); // warm-up
-  const t1 = performance.now();
+  // Warm-up of both, then alternating rounds (the same conditions for both); medians.
+  sim();
   bare();
-  const bareMs = performance.now() - t1;
-  return { n, events, simRate: events / (simMs / 1000), bareRate: events / (bareMs / 1000) };
+  bare();
+  const simMs = [];
+  const bareMs = [];
+  for (let r = 0; r < rounds; r++) {
+    simMs.push(sim());
+    bareMs.push(bare());
+  }
+  return { n, rounds, events, simRate: events / (median(simMs) / 1000), bareRate: events / (median(bareMs) / 1000) };
 }
 
 /** maxRSS (bytes) of a child process running `runStats` over `sessions` with 2 workers. */
@@ -136,7 +150,7 @@ export async function benchSimulator() {
       ],
     },
     {
-      title: `Simulator: events/s over ${ratio.n} sessions (${int(ratio.events)} input events: readings, observations, staff changes)`,
+      title: `Simulator: events/s over ${ratio.n} sessions (${int(ratio.events)} input events: readings, observations, staff changes), median of ${ratio.rounds} alternating rounds`,
       header: ['', 'events/s', 'ratio to bare actor.send'],
       rows: [
         ['bare actor.send of the recorded events (baseline)', int(ratio.bareRate), '1.00'],
