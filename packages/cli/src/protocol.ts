@@ -106,6 +106,29 @@ export function parseSeed(value: string): number {
   return n;
 }
 
+/** A decimal number of 0 or more (a rate). */
+export function parseNonNegative(value: string): number {
+  const n = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number of 0 or more (like 0.5)');
+  return n;
+}
+
+/** A decimal number above 0 (a duration). */
+export function parsePositiveNumber(value: string): number {
+  const n = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number above 0 (like 10)');
+  return n;
+}
+
+/** The calibrated model's staff option from `--staff-leave-rate` / `--staff-absence` (undefined when neither is given). */
+export function staffOption(options: { readonly staffLeaveRate?: number; readonly staffAbsence?: number }): { leaveRatePerHour?: number; absenceMeanMinutes?: number } | undefined {
+  if (options.staffLeaveRate === undefined && options.staffAbsence === undefined) return undefined;
+  return {
+    ...(options.staffLeaveRate !== undefined ? { leaveRatePerHour: options.staffLeaveRate } : {}),
+    ...(options.staffAbsence !== undefined ? { absenceMeanMinutes: options.staffAbsence } : {}),
+  };
+}
+
 /** A positive integer (runs, participants). */
 export function parsePositive(value: string): number {
   const n = /^\d+$/.test(value) ? Number(value) : Number.NaN;

@@ -114,6 +114,15 @@ describe('kapspec simulate', () => {
     expect(r.stderr).toMatch(/kapspec simulate: bad\.kap has errors \(3 errors.*\); nothing simulated\n$/);
   });
 
+  it('--staff-leave-rate: staff come and go in the timeline (calibrated model); refused with the adversarial model', async () => {
+    const r = await run(['simulate', IV, '--seed', '3', '--staff-leave-rate', '1'], { files });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/ a (therapist|medical_provider) is called away\n/);
+    const a = await run(['simulate', IV, '--model', 'adversarial', '--staff-leave-rate', '1'], { files });
+    expect(a.code).toBe(2);
+    expect(a.stderr).toBe('kapspec simulate: --staff-leave-rate and --staff-absence are options of the calibrated model (the adversarial model draws its own staff absences)\n');
+  });
+
   it('a missing file: exit 2', async () => {
     const r = await run(['simulate', 'nope.kap']);
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'kapspec: cannot read nope.kap: no such file\n' });

@@ -55,6 +55,20 @@ describe('kapspec stats', () => {
     expect(g.stderr).toMatch(/cannot simulate group\.kap: course statistics follow one participant through their course: individual protocols only\n$/);
   });
 
+  it('--staff-leave-rate / --staff-absence: the header says so, violations follow, bad values are usage errors', async () => {
+    const r = await run(['stats', IV, '--sessions', '20', '--workers', '1', '--staff-leave-rate', '0.5', '--staff-absence', '15'], { files });
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/calibrated model \(yale profile; staff called away 0\.5 times per person-hour, 15 min on average\)\.$/);
+    expect(r.stdout).toMatch(/\n {2}sessions with a staffing violation +([1-9]\d*\.\d|100\.0) %/);
+    const j = await run(['stats', IV, '--sessions', '2', '--workers', '1', '--staff-leave-rate', '2', '--format', 'json'], { files });
+    expect((JSON.parse(j.stdout) as { staffAbsences: unknown }).staffAbsences).toEqual({ leaveRatePerHour: 2, absenceMeanMinutes: 10 });
+    for (const [flag, value] of [['--staff-leave-rate', '-1'], ['--staff-leave-rate', 'often'], ['--staff-absence', '0']]) {
+      const bad = await run(['stats', IV, '--sessions', '2', flag!, value!], { files });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(new RegExp(`^kapspec stats: option '${flag} <(n|min)>' argument '${value}' is invalid\\. expected a number`));
+    }
+  });
+
   it('csv: one row per figure with the documented header', async () => {
     const r = await run(['stats', IN, '--sessions', '2', '--format', 'csv'], { files });
     expect(r.code).toBe(0);

@@ -34,7 +34,7 @@ import { calibratedModel, plannedDosing, plannedExposure } from './models/calibr
 import { drugPart, eventNameFor, sedationModel, sessionRates } from './models/adverse.js';
 import { wilson } from './models/calibration.js';
 import { potency } from './models/kinetics.js';
-import { CALIBRATION_MONITORING, PER_PATIENT, SEVERE_HYPERTENSION, type EventKind, type IvProfile } from './models/parameters.js';
+import { CALIBRATION_MONITORING, PER_PATIENT, SEVERE_HYPERTENSION, STAFF, type EventKind, type IvProfile } from './models/parameters.js';
 import { createRng } from './rng.js';
 import type { Trace, TraceParticipant } from './trace.js';
 
@@ -67,6 +67,13 @@ export interface StatsOptions {
   readonly workers?: number;
   /** IV response profile of the calibrated model (default `yale`). */
   readonly profile?: IvProfile;
+  /**
+   * Staff called away and returning (the calibrated model's staff option;
+   * default: never, as no source gives a rate). Each person on duty leaves
+   * `leaveRatePerHour` times an hour on average and is away
+   * `absenceMeanMinutes` on average (exponential).
+   */
+  readonly staff?: { readonly leaveRatePerHour?: number; readonly absenceMeanMinutes?: number };
   /** Participants per session (group protocols; default the group minimum). */
   readonly participants?: number;
   /**
@@ -123,6 +130,8 @@ interface Plan {
   readonly measures: { sbp: boolean; dbp: boolean; hr: boolean };
   /** Course mode: sessions per participant (the course's repeat of this session); undefined: independent first sessions. */
   readonly course: number | undefined;
+  /** The calibrated model's staff absences, when asked for. */
+  readonly staff: StatsOptions['staff'];
 }
 
 function chooseSession(ir: IR, name: string | undefined): Session {
@@ -145,7 +154,7 @@ function courseLength(ir: IR, session: Session): number {
   return step.repeat?.max ?? 1;
 }
 
-function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'participants' | 'course'>): Plan {
+function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'participants' | 'course' | 'staff'>): Plan {
   const session = chooseSession(ir, options.session);
   const firstDose = session.stages.flatMap((s) => s.administer).find((a) => potency(a.drug) > 0);
   const anyRoute = firstDose?.route;
@@ -173,6 +182,7 @@ function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'p
     htnFlag: ir.population?.caution.map((f) => f.flag).find((f) => /hypertens/i.test(f)),
     measures: { sbp: measureNames.has('sbp'), dbp: measureNames.has('dbp'), hr: measureNames.has('hr') },
     course: options.course === true ? courseLength(ir, session) : undefined,
+    staff: options.staff,
   };
 }
 
@@ -700,7 +710,7 @@ function runCourses(ir: IR, plan: Plan, acc: StatsAccumulator, seed: number, sta
     let age = 0;
     for (let j = 1; j <= c.length; j++) {
       // After a severe episode the calibrated model's next sessions are managed (parameters.ts MANAGEMENT).
-      const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: 1, sessionIndex: j, afterSevereEpisode: view.severe });
+      const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: 1, sessionIndex: j, afterSevereEpisode: view.severe, ...(plan.staff ? { staff: plan.staff } : {}) });
       const trace = simulate(ir, { session: name, scenario, seed: courseSessionSeed(s, j), stepper: 'engine', lean: true });
       const v = addSession(acc, plan, trace, j)[0]!;
       age = v.profile.age;
@@ -748,7 +758,7 @@ function runRange(ir: IR, plan: Plan, seed: number, start: number, end: number, 
   const name = plan.session.name;
   for (let i = start; i < end; i++) {
     const s = statsSessionSeed(seed, i);
-    const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: plan.participants });
+    const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: plan.participants, ...(plan.staff ? { staff: plan.staff } : {}) });
     const trace = simulate(ir, { session: name, scenario, seed: s, stepper: 'engine', lean: true });
     addSession(acc, plan, trace);
     progress?.();
@@ -771,6 +781,7 @@ export interface StatsWorkerData {
   readonly profile?: IvProfile;
   readonly participants?: number;
   readonly course?: boolean;
+  readonly staff?: StatsOptions['staff'];
 }
 
 /** The worker's handler: runs one chunk, reporting progress at most every `PROGRESS_MS`. */
@@ -873,7 +884,7 @@ export async function accumulateStats(ir: IR, options: StatsOptions): Promise<St
     return acc;
   }
   // Fail fast in this thread on options the model refuses.
-  calibratedModel(ir, { session: plan.session.name, seed: 0, profile: plan.profile, participants: plan.participants });
+  calibratedModel(ir, { session: plan.session.name, seed: 0, profile: plan.profile, participants: plan.participants, ...(plan.staff ? { staff: plan.staff } : {}) });
   return runInWorkers(ir, plan, options, workers, chunks, bounds, report);
 }
 
@@ -893,6 +904,7 @@ function runInWorkers(
     profile: plan.profile,
     participants: plan.participants,
     course: plan.course !== undefined,
+    ...(plan.staff ? { staff: plan.staff } : {}),
   };
   const url = options.workerUrl ?? statsWorkerUrl();
   const acc = emptyAccumulator(plan);
@@ -1012,6 +1024,8 @@ export interface StatsReport {
   readonly calibration: StatsCalibration;
   /** Course mode only: participants followed through their course, and sessions each (`sessions` counts them all). */
   readonly course?: { readonly participants: number; readonly sessionsPerParticipant: number };
+  /** Only when staff absences were asked for: the rates the calibrated model used. */
+  readonly staffAbsences?: { readonly leaveRatePerHour: number; readonly absenceMeanMinutes: number };
 }
 
 export interface StatsCalibration {
@@ -1138,6 +1152,9 @@ function buildReport(ir: IR, plan: Plan, options: StatsOptions, acc: StatsAccumu
     sessionLength,
     calibration: calibrationRows(plan, acc),
     ...(acc.course !== null ? { course: { participants: acc.course.patients, sessionsPerParticipant: acc.course.length } } : {}),
+    ...(plan.staff
+      ? { staffAbsences: { leaveRatePerHour: plan.staff.leaveRatePerHour ?? STAFF.leaveRatePerHour.value, absenceMeanMinutes: plan.staff.absenceMeanMinutes ?? STAFF.absenceMeanMinutes.value } }
+      : {}),
   };
 }
 

@@ -60,3 +60,23 @@ describe('runStats in course mode', () => {
     await expect(runStats(IV, { sessions: 2, seed: 1, course: true, session: 'nope' })).rejects.toThrow(/no session "nope"/);
   });
 });
+
+describe('runStats with staff called away', () => {
+  it('absences make staffing violations; the report names the rates; the same for 1 and 2 workers', async () => {
+    const calm = await runStats(IV, { sessions: 64, seed: 2, workers: 1 });
+    expect(calm.staff.violationSessions).toBe(0);
+    expect(calm.staffAbsences).toBeUndefined();
+    const away = await runStats(IV, { sessions: 64, seed: 2, workers: 1, staff: { leaveRatePerHour: 0.5, absenceMeanMinutes: 15 } });
+    expect(away.staffAbsences).toEqual({ leaveRatePerHour: 0.5, absenceMeanMinutes: 15 });
+    // individual-iv.kap staffs the minimum (one therapist, one medical provider): any absence breaks a staffing line.
+    expect(away.staff.violationSessions).toBeGreaterThan(10);
+    const two = await runStats(IV, { sessions: 64, seed: 2, workers: 2, staff: { leaveRatePerHour: 0.5, absenceMeanMinutes: 15 } });
+    expect(two).toEqual(away);
+  });
+
+  it('refuses rates that are not rates, naming them (never clamped)', async () => {
+    await expect(runStats(IV, { sessions: 2, seed: 1, staff: { leaveRatePerHour: -1 } })).rejects.toThrow(/staff leave rate must be a number of times per person per hour, 0 or more, got -1/);
+    await expect(runStats(IV, { sessions: 2, seed: 1, staff: { absenceMeanMinutes: 0 } })).rejects.toThrow(/mean staff absence must be a number of minutes above 0, got 0/);
+    expect(() => calibratedModel(IV, { session: 'dosing', staff: { leaveRatePerHour: Number.NaN } })).toThrow(/staff leave rate/);
+  });
+});

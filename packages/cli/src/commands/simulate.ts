@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
 import { describeIoError, useColor } from '../io.js';
-import { parsePositive, parseSeed } from '../protocol.js';
+import { parseNonNegative, parsePositive, parsePositiveNumber, parseSeed, staffOption } from '../protocol.js';
 
 export interface SimulateOptions {
   readonly session?: string;
@@ -16,6 +16,9 @@ export interface SimulateOptions {
   readonly participants?: number;
   readonly model: 'calibrated' | 'adversarial';
   readonly out?: string;
+  /** Calibrated model: staff called away (times per person per hour) and their mean absence (minutes). */
+  readonly staffLeaveRate?: number;
+  readonly staffAbsence?: number;
   /** `--no-tui` sets this to false. */
   readonly tui: boolean;
 }
@@ -28,6 +31,7 @@ Examples:
   $ kapspec simulate examples/individual-iv.kap
   $ kapspec simulate examples/individual-iv.kap --seed 42 --out session.jsonl
   $ kapspec simulate examples/group-im.kap --participants 6 --model adversarial
+  $ kapspec simulate examples/individual-iv.kap --seed 3 --staff-leave-rate 1
 
 Without --session the protocol's only session is simulated, else its first
 session that administers a drug, else its first session. The seed defaults to
@@ -62,6 +66,8 @@ export function simulateCommand(context: CommandContext): Command {
     .addOption(new Option('--participants <n>', 'participants (group protocols; default: the smallest group)').argParser(parsePositive))
     .addOption(new Option('--model <model>', 'participant model').choices(['calibrated', 'adversarial']).default('calibrated'))
     .option('--out <file>', 'write the trace (JSON Lines) to this file, atomically')
+    .addOption(new Option('--staff-leave-rate <n>', 'calibrated model: each person on duty is called away n times an hour on average (default 0: never)').argParser(parseNonNegative))
+    .addOption(new Option('--staff-absence <min>', 'calibrated model: mean minutes a person called away stays away (default 10)').argParser(parsePositiveNumber))
     .option('--no-tui', 'print the plain timeline even on a terminal')
     .addHelpText('after', HELP)
     .action(async (file: string, options: SimulateOptions) => {
@@ -78,6 +84,11 @@ export async function runSimulate(context: CommandContext, file: string, options
   if (typeof session === 'number') return session;
 
   const { ir } = p;
+  const staff = staffOption(options);
+  if (staff !== undefined && options.model !== 'calibrated') {
+    io.stderr.write('kapspec simulate: --staff-leave-rate and --staff-absence are options of the calibrated model (the adversarial model draws its own staff absences)\n');
+    return EXIT_USAGE;
+  }
   const setting = ir.setting;
   if (options.participants !== undefined) {
     if (setting.mode === 'individual' && options.participants !== 1) {
@@ -98,6 +109,7 @@ export async function runSimulate(context: CommandContext, file: string, options
       seed: options.seed,
       model: options.model,
       ...(options.participants !== undefined ? { participants: options.participants } : {}),
+      ...(staff !== undefined ? { staff } : {}),
     });
     trace = sim.simulate(ir, { session: session.name, scenario, seed: options.seed, model: options.model });
   } catch (error) {

@@ -10,7 +10,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { StatsFigure, StatsReport } from '@kapspec/simulator';
 import { EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
 import type { Io } from '../io.js';
-import { parsePositive, parseSeed } from '../protocol.js';
+import { parseNonNegative, parsePositive, parsePositiveNumber, parseSeed, staffOption } from '../protocol.js';
 
 export interface StatsCommandOptions {
   readonly sessions: number;
@@ -22,6 +22,9 @@ export interface StatsCommandOptions {
   readonly format: 'text' | 'json' | 'csv';
   /** `--course`: each of `sessions` participants goes through the course. */
   readonly course?: boolean;
+  /** Staff called away (times per person per hour) and their mean absence (minutes). */
+  readonly staffLeaveRate?: number;
+  readonly staffAbsence?: number;
   /** `--no-tui` sets this to false. */
   readonly tui?: boolean;
 }
@@ -46,6 +49,7 @@ Examples:
   $ kapspec stats examples/intranasal-esketamine.kap --sessions 500 --format csv > stats.csv
   $ kapspec stats examples/individual-iv.kap --sessions 10000 --workers 2 --format json
   $ kapspec stats examples/intranasal-esketamine.kap --sessions 500 --course
+  $ kapspec stats examples/individual-iv.kap --sessions 1000 --staff-leave-rate 0.5
 
 Simulates --sessions independent sessions with the calibrated participant
 model (published figures, ../shared/design/CALIBRATION.md) through the
@@ -74,6 +78,12 @@ sessions, and the per-patient figures are added (IV4 patients with a severe
 episode and episodes in the first 3 sessions, IV10 session 6 against
 session 1, ES1-ES13 per patient). Individual protocols with a course only.
 
+Staff are never called away unless --staff-leave-rate is given (no source
+gives a rate): with it, each person on duty leaves n times an hour on
+average and comes back after --staff-absence minutes on average (both
+exponential), so the staff and staffing-violation figures show what
+absences do to the protocol. \`kapspec simulate\` takes the same options.
+
 Session i uses seed S_i derived from --seed and i alone; \`kapspec simulate
 --seed S_i\` replays it. The results are the same, bit for bit, for any
 --workers (default auto: one thread per core, at most ${MAX_AUTO_WORKERS}, one for
@@ -96,7 +106,9 @@ into running totals and dropped.
      "rows":[{"id","figure","value","ci","n","unit","published",
               "publishedValue","comparable","note"}],
      "notComputed":[{"id","figure","reason"}]},
-   "course":{"participants","sessionsPerParticipant"}}   (--course only)
+   "course":{"participants","sessionsPerParticipant"},   (--course only)
+   "staffAbsences":{"leaveRatePerHour","absenceMeanMinutes"}}
+                                          (--staff-leave-rate/--staff-absence only)
 Rates are fractions (0..1); times are minutes; null marks a value no session
 contributed to. --format csv prints one row per figure with the header
 section,name,value,ci_low,ci_high,published,unit (published: the published
@@ -118,6 +130,8 @@ export function statsCommand(context: CommandContext): Command {
     .addOption(new Option('--profile <profile>', 'IV response profile of the calibrated model').choices(['yale', 'cohort741']).default('yale'))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'csv']).default('text'))
     .option('--course', 'follow each of --sessions participants through the course (all its repeats of the session)')
+    .addOption(new Option('--staff-leave-rate <n>', 'each person on duty is called away n times an hour on average (default 0: never)').argParser(parseNonNegative))
+    .addOption(new Option('--staff-absence <min>', 'mean minutes a person called away stays away (default 10)').argParser(parsePositiveNumber))
     .option('--no-tui', 'plain progress and table even on a terminal')
     .addHelpText('after', HELP)
     .action(async (file: string, options: StatsCommandOptions) => {
@@ -180,6 +194,7 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
       workers,
       profile: options.profile,
       ...(options.course === true ? { course: true } : {}),
+      ...(staffOption(options) ? { staff: staffOption(options)! } : {}),
       onProgress: (done, total) => progress.update(done, total),
     });
   } catch (error) {
@@ -252,13 +267,18 @@ const SECTION_TITLES: Record<StatsFigure['section'], string> = {
 };
 
 /** The readable table: measure, value, 95 % CI, published figure. */
+const showRate = (x: number) => String(Number(x.toFixed(3)));
+
 export function renderStatsText(report: StatsReport, figures: readonly StatsFigure[]): string {
   const out: string[] = [];
   const who = report.participantsPerSession === 1 ? '1 participant' : `${report.participantsPerSession} participants`;
   const runs = report.course
     ? `${report.course.participants} participants through the course, ${report.course.sessionsPerParticipant} sessions each (${report.sessions} sessions)`
     : `${report.sessions} sessions (${who} each)`;
-  out.push(`Protocol "${report.protocol}", session ${report.session}: ${runs}, seed ${report.seed}, calibrated model (${report.profile} profile).`);
+  const away = report.staffAbsences
+    ? `; staff called away ${showRate(report.staffAbsences.leaveRatePerHour)} times per person-hour, ${showRate(report.staffAbsences.absenceMeanMinutes)} min on average`
+    : '';
+  out.push(`Protocol "${report.protocol}", session ${report.session}: ${runs}, seed ${report.seed}, calibrated model (${report.profile} profile${away}).`);
   out.push('');
   const { header, rows } = statsTable(figures);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

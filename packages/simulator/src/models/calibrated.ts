@@ -130,6 +130,10 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
   const index = options.sessionIndex ?? 1;
   if (!Number.isInteger(index) || index < 1) throw new CalibratedModelError(`sessionIndex must be a positive integer, got ${index}`);
   const ivProfile = options.profile ?? 'yale';
+  const rate = options.staff?.leaveRatePerHour;
+  if (rate !== undefined && !(Number.isFinite(rate) && rate >= 0)) throw new CalibratedModelError(`staff leave rate must be a number of times per person per hour, 0 or more, got ${rate}`);
+  const absence = options.staff?.absenceMeanMinutes;
+  if (absence !== undefined && !(Number.isFinite(absence) && absence > 0)) throw new CalibratedModelError(`mean staff absence must be a number of minutes above 0, got ${absence}`);
   const root = (options.rng ?? createRng(options.seed ?? 0)).fork('calibrated');
   const ageRange: readonly [number, number] = ir.population?.age !== undefined ? [ir.population.age.min, ir.population.age.max] : POPULATION.ageRange.value;
   const planned = plannedExposure(session);
