@@ -23,6 +23,7 @@ import {
   sessionStateOf,
   start,
   type ParticipantProfile,
+  type Plan,
   type SessionContext,
   type SessionState,
 } from './engine.js';
@@ -141,8 +142,19 @@ export function createSessionEngine(ir: IR, options: ProtocolMachineOptions | Gr
   return individualEngine(ir, session, options as ProtocolMachineOptions);
 }
 
+// Plans by IR document and session: a plan is immutable (its compiled expressions are pure), and a
+// simulator builds an engine per session, thousands of times over the same IR.
+const plans = new WeakMap<IR, Map<Session, Plan>>();
+function planOf(ir: IR, session: Session): Plan {
+  let bySession = plans.get(ir);
+  if (bySession === undefined) plans.set(ir, (bySession = new Map()));
+  let p = bySession.get(session);
+  if (p === undefined) bySession.set(session, (p = plan(ir, session)));
+  return p;
+}
+
 function individualEngine(ir: IR, session: Session, options: ProtocolMachineOptions): IndividualEngine {
-  const p = plan(ir, session);
+  const p = planOf(ir, session);
   const opts = { ...(options.participant ? { participant: options.participant } : {}), ...(options.staff ? { staff: options.staff } : {}) };
   return {
     id: `kapspec-${session.name}`,
@@ -164,7 +176,7 @@ function individualEngine(ir: IR, session: Session, options: ProtocolMachineOpti
 }
 
 function groupEngine(ir: IR, session: Session, participants: readonly GroupParticipant[], staff: Readonly<Record<string, number>> | undefined): GroupEngine {
-  const p = plan(ir, session);
+  const p = planOf(ir, session);
   const ids = participants.map((x) => x.id);
   return {
     id: `kapspec-${session.name}`,
