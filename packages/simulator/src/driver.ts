@@ -326,6 +326,10 @@ interface Member {
   cacheT: number;
   cacheVersion: number;
   cache: Readonly<Record<string, number>> | null;
+  /** Single measures' true values at `partialT` with version `partialVersion` (lean traces, `Physiology.truthOf`). */
+  partialT: number;
+  partialVersion: number;
+  readonly partial: Map<string, number | undefined>;
   done: boolean;
 }
 
@@ -437,6 +441,9 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     cacheT: Number.NaN,
     cacheVersion: -1,
     cache: null,
+    partialT: Number.NaN,
+    partialVersion: -1,
+    partial: new Map(),
     done: false,
   }));
   const byId = new Map(members.map((m) => [m.id, m]));
@@ -477,6 +484,23 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     m.cacheVersion = version;
     m.cache = truth;
     return truth;
+  };
+
+  /** One measure's true value now: from the full truth when it is at hand, else (lean traces) just that measure. */
+  const valueOf = (m: Member, name: string): number | undefined => {
+    const version = m.exposure.version;
+    if (m.cache !== null && m.cacheT === t && m.cacheVersion === version) return m.cache[name];
+    const physiology = m.scenario.physiology;
+    if (!lean || physiology.truthOf === undefined) return truthOf(m)[name];
+    if (m.partialT !== t || m.partialVersion !== version) {
+      m.partial.clear();
+      m.partialT = t;
+      m.partialVersion = version;
+    }
+    if (m.partial.has(name)) return m.partial.get(name);
+    const v = physiology.truthOf(name, t, m.exposure.exposure(t));
+    m.partial.set(name, v);
+    return v;
   };
 
   /** Records a truth sample now, unless the same values were recorded at this minute (or the trace is lean). */
@@ -626,11 +650,10 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       monitor.lastSent = t;
     }
     recordTruth(m);
-    const truth = truthOf(m);
     const values: Record<string, number> = {};
     let any = false;
     for (const name of measures) {
-      const v = truth[name];
+      const v = valueOf(m, name);
       if (v === undefined) continue;
       values[name] = m.scenario.physiology.measure(name, v, t, m.rng);
       any = true;

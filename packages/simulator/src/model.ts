@@ -41,6 +41,12 @@ export interface Physiology {
    */
   truth(t: number, exposure: Exposure): Readonly<Record<string, number>>;
   /**
+   * Optional, for speed: one measure's true value, exactly
+   * `truth(t, exposure)[measure]` (undefined when `truth` has no such
+   * measure). The driver uses it when it needs a few measures only.
+   */
+  truthOf?(measure: string, t: number, exposure: Exposure): number | undefined;
+  /**
    * A measurement of `measure` taken at `t` whose true value is `value`:
    * the reading the monitor shows (measurement noise), drawn from `rng`.
    * Must stay inside the measure's declared range only if the truth does:

@@ -261,11 +261,10 @@ export class ParticipantPhysiology implements Physiology {
     return exposureGate(t0, exposure, this.options.planned, this.patient.weightKg);
   }
 
-  /** All true vitals the model knows, whether declared or not. */
-  vitals(t: number, exposure: Exposure): Record<VitalKind, number> {
-    const p = this.patient;
+  /** The drug's and a surge's contribution to SBP, DBP and pulse at `t`. */
+  private hemodynamic(t: number, exposure: Exposure): { dSbp: number; dDbp: number; dHr: number } {
     const s = this.session;
-    const hemo = effectByRoute('hemodynamic', t, exposure, p.weightKg);
+    const hemo = effectByRoute('hemodynamic', t, exposure, this.patient.weightKg);
     let dSbp = 0;
     let dDbp = 0;
     let dHr = 0;
@@ -283,12 +282,34 @@ export class ParticipantPhysiology implements Physiology {
         dDbp += g * k * s.surge.dbp;
       }
     }
-    const dis = totalEffect('dissociative', t, exposure, p.weightKg);
+    return { dSbp, dDbp, dHr };
+  }
+
+  /** The dissociative effect at `t` (reference-peak units). */
+  private dissociative(t: number, exposure: Exposure): number {
+    return totalEffect('dissociative', t, exposure, this.patient.weightKg);
+  }
+
+  private spo2(t: number, exposure: Exposure, dis: number): number {
+    const s = this.session;
     let spo2Drop = WITHIN_PATIENT.spo2Dip.value * dis;
     if (s.desaturation !== undefined && t > s.desaturation.t0) {
       const k = desatShape(t, s.desaturation);
       if (k > 0) spo2Drop += this.gate(s.desaturation.t0, exposure) * k * s.desaturation.depth;
     }
+    return 100 - this.patient.baseline.spo2Deficit * (1 + slow(s.slow.spo2, t)) - spo2Drop;
+  }
+
+  private cadss(t: number, dis: number): number {
+    return this.patient.baseline.cadss * (1 + slow(this.session.slow.cadss, t)) + this.cadssAmp * dis;
+  }
+
+  /** All true vitals the model knows, whether declared or not. */
+  vitals(t: number, exposure: Exposure): Record<VitalKind, number> {
+    const p = this.patient;
+    const s = this.session;
+    const { dSbp, dDbp, dHr } = this.hemodynamic(t, exposure);
+    const dis = this.dissociative(t, exposure);
     const b = this.baseline();
     const sbp = b.sbp + slow(s.slow.sbp, t) + dSbp;
     const dbp = b.dbp + slow(s.slow.dbp, t) + dDbp;
@@ -297,9 +318,9 @@ export class ParticipantPhysiology implements Physiology {
       dbp,
       map: dbp + (sbp - dbp) / 3,
       hr: p.baseline.hr + slow(s.slow.hr, t) + dHr,
-      spo2: 100 - p.baseline.spo2Deficit * (1 + slow(s.slow.spo2, t)) - spo2Drop,
+      spo2: this.spo2(t, exposure, dis),
       rr: p.baseline.rr + slow(s.slow.rr, t),
-      cadss: p.baseline.cadss * (1 + slow(s.slow.cadss, t)) + this.cadssAmp * dis,
+      cadss: this.cadss(t, dis),
     };
   }
 
@@ -308,6 +329,28 @@ export class ParticipantPhysiology implements Physiology {
     const out: Record<string, number> = {};
     for (const m of this.kinds) out[m.name] = m.kind === undefined ? m.mid : v[m.kind];
     return out;
+  }
+
+  /**
+   * One declared measure's true value: exactly `truth(t, exposure)[measure]`,
+   * computing only what that measure needs (a pulse oximeter read every
+   * minute needs neither the blood-pressure response nor the other vitals).
+   */
+  truthOf(measure: string, t: number, exposure: Exposure): number | undefined {
+    const m = this.kinds.find((k) => k.name === measure);
+    if (m === undefined) return undefined;
+    switch (m.kind) {
+      case undefined:
+        return m.mid;
+      case 'spo2':
+        return this.spo2(t, exposure, this.dissociative(t, exposure));
+      case 'cadss':
+        return this.cadss(t, this.dissociative(t, exposure));
+      case 'rr':
+        return this.patient.baseline.rr + slow(this.session.slow.rr, t);
+      default:
+        return this.vitals(t, exposure)[m.kind];
+    }
   }
 
   measure(measure: string, value: number, _t: number, rng: Rng): number {
