@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { compile } from '@kapspec/compiler';
 import type { IR } from '@kapspec/runtime';
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { propertySeed } from './seed.js';
 import type { Exposure } from '../src/model.js';
 import { createRng } from '../src/rng.js';
 import { eventNameFor, sedationModel, sessionRates } from '../src/models/adverse.js';
@@ -168,5 +170,29 @@ describe('per-session rates', () => {
     expect(1 - none).toBeCloseTo(0.28, 6);
     const s = sedationModel();
     expect(s.a / (s.a + s.b)).toBeCloseTo(0.347, 6);
+  });
+});
+
+describe('Physiology.truthOf', () => {
+  it('is exactly truth()[measure], for every measure, time, dose and participant', () => {
+    const ir = esk;
+    const seed = propertySeed('truthOf = truth()[m]');
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.double({ min: 0, max: 240, noNaN: true }),
+        fc.array(fc.record({ start: fc.double({ min: 0, max: 120, noNaN: true }), length: fc.double({ min: 0, max: 60, noNaN: true }), amount: fc.double({ min: 0, max: 100, noNaN: true }) }), { maxLength: 3 }),
+        (s, index, t, segments) => {
+          const scenario = calibratedModel(ir, { session: 'dosing', seed: s, sessionIndex: index });
+          const physiology = scenario.participants[0]!.physiology;
+          const exposure: Exposure = { doses: segments.map((g) => ({ drug: 'esketamine', route: 'intranasal', start: g.start, end: g.start + g.length, amount: g.amount, unit: 'mg' })) };
+          const all = physiology.truth(t, exposure);
+          for (const m of ir.measures) expect(Object.is(physiology.truthOf!(m.name, t, exposure), all[m.name])).toBe(true);
+          expect(physiology.truthOf!('not_a_measure', t, exposure)).toBeUndefined();
+        },
+      ),
+      { seed, numRuns: 300 },
+    );
   });
 });
