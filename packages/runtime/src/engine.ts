@@ -11,7 +11,7 @@
  * deadline.
  */
 import { staffCompare, staffRequired } from './staffing.js';
-import { compileExpr, evaluate, elapsedThresholds, measuresOf, mentionsEvent, type CompiledExpr, type EvalEnv } from './eval.js';
+import { compileExpr, evaluate, elapsedThresholds, measuresOf, mentionsEvent, readsOf, type CompiledExpr, type EvalEnv, type Reads } from './eval.js';
 import type { ProtocolEmitted, ProtocolInEvent, SessionOutput } from './events.js';
 import type { Action, Administer, CompareOp, Dose, DoseUnit, IR, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
 
@@ -155,9 +155,17 @@ export interface Plan {
   readonly resume: readonly (CompiledExpr | null)[];
   readonly gates: readonly (readonly CompiledExpr[])[];
   readonly discharge: CompiledExpr | null;
+  /** What each rule's condition reads (`readsOf`), and the rules reading each measure: see `evaluateAll`. */
+  readonly reads: readonly Reads[];
+  readonly rulesReading: ReadonlyMap<string, readonly number[]>;
 }
 
 export function plan(ir: IR, session: Session): Plan {
+  const reads = session.rules.map((r) => readsOf(r.when));
+  const rulesReading = new Map<string, number[]>();
+  reads.forEach((x, i) => {
+    for (const m of x.measures) rulesReading.set(m, [...(rulesReading.get(m) ?? []), i]);
+  });
   const th = new Set<number>();
   session.rules.forEach((r) => {
     elapsedThresholds(r.when, th);
@@ -178,6 +186,8 @@ export function plan(ir: IR, session: Session): Plan {
     resume: session.rules.map((r) => (r.resume ? compileExpr(r.resume, `r:${r.id}`) : null)),
     gates: session.stages.map((s, si) => s.gates.map((g, i) => compileExpr(g.expr, `g:${si}:${i}`))),
     discharge: session.discharge ? compileExpr(session.discharge.expr, 'discharge') : null,
+    reads,
+    rulesReading,
   };
 }
 
@@ -324,6 +334,7 @@ export function apply(p: Plan, c: SessionContext, e: ProtocolInEvent, out: Out):
         c.last[name] = { value, at: c.t };
         if (!(name in c.first)) c.first[name] = value;
       }
+      readingsChanged(p, c, e.values);
       settle(p, c, out);
       return;
     case 'event':
@@ -476,12 +487,68 @@ export function settle(p: Plan, c: SessionContext, out: Out, eventNow?: string):
   }
 }
 
+/**
+ * What `evaluateAll` knows about the rule conditions of one context object,
+ * to skip evaluating a condition whose value cannot have changed since it
+ * was last evaluated on that object: `dirty` (a measure it reads got a new
+ * reading, or it was never evaluated here), the stage signature it was
+ * evaluated under, and whether an event was happening then. Kept beside the
+ * context, not in it: a copy of the context (the XState machine copies it
+ * at every step) has no memo and evaluates every condition, so the machine
+ * and an engine stepping one context in place compute the same values (the
+ * simulator's stepper test compares their traces byte for byte).
+ */
+interface Memo {
+  readonly dirty: Uint8Array;
+  readonly stage: Float64Array;
+  readonly event: Uint8Array;
+}
+const memos = new WeakMap<object, Memo>();
+
+/** Stage, pause and outcome as one number (what `in`, `paused`, `outcome` and `during` read). */
+const stageSignature = (c: SessionContext): number => (c.outcome ? -1 - OUTCOME_INDEX[c.outcome.outcome] : c.stageIndex * 2 + (isPaused(c) ? 1 : 0));
+const OUTCOME_INDEX: Record<Outcome, number> = { discharged: 0, deferred: 1, ended: 2, escalated: 3 };
+
+/** New readings: the rules reading those measures must be evaluated again. */
+function readingsChanged(p: Plan, c: SessionContext, values: Readonly<Record<string, number>>): void {
+  const memo = memos.get(c);
+  if (memo === undefined) return;
+  for (const name in values) {
+    const rules = p.rulesReading.get(name);
+    if (rules !== undefined) for (const i of rules) memo.dirty[i] = 1;
+  }
+}
+
+function memoOf(p: Plan, c: SessionContext): Memo {
+  let memo = memos.get(c);
+  if (memo === undefined) {
+    const n = p.session.rules.length;
+    memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n) };
+    memos.set(c, memo);
+  }
+  return memo;
+}
+
 function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): void {
   const env = makeEnv(p, c, eventNow);
   const stops: { stage: string; rule: Rule }[] = [];
   const rules = p.session.rules;
+  const memo = memoOf(p, c);
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
+    const reads = p.reads[i]!;
+    // Unchanged inputs, unchanged value (and `was` already holds it): nothing to do.
+    if (
+      memo.dirty[i] === 0 &&
+      !reads.volatile &&
+      (!reads.events || (eventNow === undefined && memo.event[i] === 0)) &&
+      (!reads.stage || memo.stage[i] === stageSignature(c))
+    ) {
+      continue;
+    }
+    memo.dirty[i] = 0;
+    memo.event[i] = eventNow === undefined ? 0 : 1;
+    memo.stage[i] = stageSignature(c);
     const w = p.when[i]!(env) === true;
     const fire = w && (!c.conditions.was[r.id] || (eventNow !== undefined && p.eventRules.has(r.id)));
     c.conditions.was[r.id] = w;

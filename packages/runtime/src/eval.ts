@@ -357,6 +357,78 @@ export function measuresOf(e: Expr, out: Set<string> = new Set()): Set<string> {
   return out;
 }
 
+/**
+ * What an expression's value can depend on, for skipping a re-evaluation
+ * that cannot change it (engine.ts `evaluateAll`): the measures it reads
+ * (their values and, for `baseline`, the first reading); the stage, pause
+ * or outcome (`in`, `paused`, `outcome`, `during`); the event of this
+ * instant or the event counts; and whether it can change with nothing but
+ * time or staff (`elapsed`, `dose`, `present`, `free`, `for`, which also
+ * remembers since when): such an expression is `volatile`, always
+ * evaluated. `caution` flags, numbers, roles and drugs never change.
+ */
+export interface Reads {
+  readonly measures: Set<string>;
+  stage: boolean;
+  events: boolean;
+  volatile: boolean;
+}
+
+export function readsOf(e: Expr, out: Reads = { measures: new Set(), stage: false, events: false, volatile: false }): Reads {
+  switch (e.kind) {
+    case 'measure':
+      out.measures.add(e.name);
+      break;
+    case 'observed':
+    case 'baseline':
+      out.measures.add(e.measure);
+      break;
+    case 'event':
+      out.events = true;
+      break;
+    case 'inStage':
+    case 'paused':
+    case 'outcome':
+      out.stage = true;
+      break;
+    case 'caution':
+    case 'number':
+    case 'role':
+    case 'drug':
+      break;
+    case 'elapsed':
+      out.volatile = true;
+      break;
+    case 'call':
+      if (e.fn === 'count') out.events = true;
+      else if (e.fn === 'dose' || e.fn === 'present' || e.fn === 'free') out.volatile = true;
+      for (const a of e.args) readsOf(a, out);
+      break;
+    case 'not':
+    case 'neg':
+      readsOf(e.operand, out);
+      break;
+    case 'binary':
+      readsOf(e.left, out);
+      readsOf(e.right, out);
+      break;
+    case 'for':
+      out.volatile = true;
+      readsOf(e.expr, out);
+      break;
+    case 'during':
+      out.stage = true;
+      readsOf(e.expr, out);
+      break;
+    default: {
+      const never: never = e;
+      // An expression kind this analysis does not know: always evaluate it.
+      out.volatile = never !== undefined;
+    }
+  }
+  return out;
+}
+
 /** Whether an expression mentions any event (`when panic`). */
 export function mentionsEvent(e: Expr): boolean {
   switch (e.kind) {

@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { adversarialArbitrary, adversarialScenario, calibratedModel, serializeTrace, simulate, type Scenario } from '../src/index.js';
+import { adversarialArbitrary, adversarialScenario, calibratedModel, scriptedScenario, serializeTrace, simulate, type Scenario } from '../src/index.js';
 import type { IR } from '@kapspec/runtime';
-import { exampleIR, noisyScenario } from './helpers.js';
+import { exampleIR, irOf, noisyScenario } from './helpers.js';
 import { propertySeed } from './seed.js';
 
 const EXAMPLES = ['individual-iv', 'group-im', 'intranasal-esketamine', 'sublingual-lozenge', 'flawed/bp-every-20-min', 'flawed/bp-every-2-min', 'flawed/group-two-panics'];
@@ -46,6 +46,26 @@ describe('engine stepper ≡ XState actor (byte-identical traces)', () => {
       );
     }, 60_000);
   }
+
+  it('a condition that changes with the stage alone (no new reading) is evaluated again: it fires on entering the stage', () => {
+    // The engine skips a condition whose inputs did not change; entering a stage is such an input.
+    const ir = irOf(`protocol "Stage only" {
+      roles { nurse 1 }
+      measures { sbp mmHg 50..260 }
+      session visit {
+        stage a duration 10 min { measure sbp at start }
+        stage b duration 10 min { }
+        rule high_in_b { when sbp > 150 during b then notify nurse }
+        rule high_in_running_b { when sbp > 150 and b and not b paused then notify nurse }
+        discharge when elapsed >= 20 min
+      }
+    }`);
+    const scenario = scriptedScenario({ participants: [{ id: 'p1', vitals: { sbp: 160 }, events: [] }] });
+    const [a, e] = both(ir, 'visit', scenario, 1);
+    expect(e).toBe(a);
+    expect(a).toContain('"type":"rule","at":10,"rule":"high_in_b"');
+    expect(a).toContain('"type":"rule","at":10,"rule":"high_in_running_b"');
+  });
 
   it('a scripted scenario with rejected readings, staff changes and pauses', () => {
     const ir = exampleIR('individual-iv');
