@@ -158,9 +158,16 @@ export interface Plan {
   /** What each rule's condition reads (`readsOf`), and the rules reading each measure: see `evaluateAll`. */
   readonly reads: readonly Reads[];
   readonly rulesReading: ReadonlyMap<string, readonly number[]>;
+  /**
+   * Remember, per context object, which rule conditions are up to date
+   * (`Memo`), and skip those. Worth it only to a caller that steps one
+   * context in place; the XState machine copies its context at every step,
+   * so its plan has this off (no memo to build and drop per step).
+   */
+  readonly incremental: boolean;
 }
 
-export function plan(ir: IR, session: Session): Plan {
+export function plan(ir: IR, session: Session, incremental = false): Plan {
   const reads = session.rules.map((r) => readsOf(r.when));
   const rulesReading = new Map<string, number[]>();
   reads.forEach((x, i) => {
@@ -188,6 +195,7 @@ export function plan(ir: IR, session: Session): Plan {
     discharge: session.discharge ? compileExpr(session.discharge.expr, 'discharge') : null,
     reads,
     rulesReading,
+    incremental,
   };
 }
 
@@ -493,10 +501,11 @@ export function settle(p: Plan, c: SessionContext, out: Out, eventNow?: string):
  * was last evaluated on that object: `dirty` (a measure it reads got a new
  * reading, or it was never evaluated here), the stage signature it was
  * evaluated under, and whether an event was happening then. Kept beside the
- * context, not in it: a copy of the context (the XState machine copies it
- * at every step) has no memo and evaluates every condition, so the machine
- * and an engine stepping one context in place compute the same values (the
- * simulator's stepper test compares their traces byte for byte).
+ * context, not in it, and only for plans made `incremental` (an engine that
+ * steps one context in place): the XState machine copies its context at
+ * every step and evaluates every condition, so the machine and such an
+ * engine compute the same values (the simulator's stepper test compares
+ * their traces byte for byte).
  */
 interface Memo {
   readonly dirty: Uint8Array;
@@ -511,6 +520,7 @@ const OUTCOME_INDEX: Record<Outcome, number> = { discharged: 0, deferred: 1, end
 
 /** New readings: the rules reading those measures must be evaluated again. */
 function readingsChanged(p: Plan, c: SessionContext, values: Readonly<Record<string, number>>): void {
+  if (!p.incremental) return;
   const memo = memos.get(c);
   if (memo === undefined) return;
   for (const name in values) {
@@ -533,12 +543,13 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
   const env = makeEnv(p, c, eventNow);
   const stops: { stage: string; rule: Rule }[] = [];
   const rules = p.session.rules;
-  const memo = memoOf(p, c);
+  const memo = p.incremental ? memoOf(p, c) : undefined;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
     const reads = p.reads[i]!;
     // Unchanged inputs, unchanged value (and `was` already holds it): nothing to do.
     if (
+      memo !== undefined &&
       memo.dirty[i] === 0 &&
       !reads.volatile &&
       (!reads.events || (eventNow === undefined && memo.event[i] === 0)) &&
@@ -546,9 +557,11 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
     ) {
       continue;
     }
-    memo.dirty[i] = 0;
-    memo.event[i] = eventNow === undefined ? 0 : 1;
-    memo.stage[i] = stageSignature(c);
+    if (memo !== undefined) {
+      memo.dirty[i] = 0;
+      memo.event[i] = eventNow === undefined ? 0 : 1;
+      memo.stage[i] = stageSignature(c);
+    }
     const w = p.when[i]!(env) === true;
     const fire = w && (!c.conditions.was[r.id] || (eventNow !== undefined && p.eventRules.has(r.id)));
     c.conditions.was[r.id] = w;

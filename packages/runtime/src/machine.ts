@@ -39,7 +39,7 @@ import type { SessionContext, SessionState } from './engine.js';
 import type { GroupOutput, ProtocolEmitted, ProtocolInEvent, SessionOutput, WakeEvent } from './events.js';
 import type { GroupContext, GroupSessionState } from './group.js';
 import { OUTCOMES, type IR } from './ir.js';
-import { createSessionEngine, type GroupMachineOptions, type ProtocolMachineOptions, type SessionEngine } from './session-engine.js';
+import { sessionEngine, type GroupMachineOptions, type ProtocolMachineOptions, type SessionEngine } from './session-engine.js';
 
 export { SessionOptionsError, type GroupMachineOptions, type ProtocolMachineOptions, type SessionOptionsErrorCode } from './session-engine.js';
 
@@ -52,7 +52,8 @@ const TIMER = 'timer';
 export function createProtocolMachine(ir: IR, options: GroupMachineOptions): GroupProtocolMachine;
 export function createProtocolMachine(ir: IR, options?: ProtocolMachineOptions): ProtocolMachine;
 export function createProtocolMachine(ir: IR, options: ProtocolMachineOptions | GroupMachineOptions = {}): ProtocolMachine | GroupProtocolMachine {
-  const engine = createSessionEngine(ir, options);
+  // The machine copies its context at every step: no per-context memo of rule conditions.
+  const engine = sessionEngine(ir, options, false);
   return engine.participants ? build(engine as SessionEngine<GroupContext, GroupOutput>, options.now) : build(engine as SessionEngine<SessionContext, SessionOutput>, options.now);
 }
 

@@ -126,6 +126,16 @@ export function createSessionEngine(ir: IR, options: GroupMachineOptions): Group
 export function createSessionEngine(ir: IR, options?: ProtocolMachineOptions): IndividualEngine;
 export function createSessionEngine(ir: IR, options?: ProtocolMachineOptions | GroupMachineOptions): IndividualEngine | GroupEngine;
 export function createSessionEngine(ir: IR, options: ProtocolMachineOptions | GroupMachineOptions = {}): IndividualEngine | GroupEngine {
+  return sessionEngine(ir, options, true);
+}
+
+/**
+ * `createSessionEngine` for a caller that copies the context before every
+ * step (`incremental: false`, the XState machine) or changes one context in
+ * place (`true`: conditions whose inputs did not change are not evaluated
+ * again; engine.ts `evaluateAll`).
+ */
+export function sessionEngine(ir: IR, options: ProtocolMachineOptions | GroupMachineOptions, incremental: boolean): IndividualEngine | GroupEngine {
   const session = pickSession(ir, options.session);
   const group = 'participants' in options && options.participants !== undefined ? options.participants : null;
   if (ir.setting.mode === 'group') {
@@ -136,25 +146,25 @@ export function createSessionEngine(ir: IR, options: ProtocolMachineOptions | Gr
       );
     }
     checkParticipants(ir.setting.min, ir.setting.max, group);
-    return groupEngine(ir, session, group, options.staff);
+    return groupEngine(planOf(ir, session, incremental), ir, session, group, options.staff);
   }
   if (group) throw new SessionOptionsError('not-a-group', `"${ir.protocol.title}" is an individual protocol: pass participant, not participants`);
-  return individualEngine(ir, session, options as ProtocolMachineOptions);
+  return individualEngine(planOf(ir, session, incremental), ir, session, options as ProtocolMachineOptions);
 }
 
-// Plans by IR document and session: a plan is immutable (its compiled expressions are pure), and a
-// simulator builds an engine per session, thousands of times over the same IR.
-const plans = new WeakMap<IR, Map<Session, Plan>>();
-function planOf(ir: IR, session: Session): Plan {
+// Plans by IR document, session and incrementality: a plan is immutable (its compiled expressions
+// are pure), and a simulator builds an engine per session, thousands of times over the same IR.
+const plans = new WeakMap<IR, Map<Session, { incremental?: Plan; copying?: Plan }>>();
+function planOf(ir: IR, session: Session, incremental: boolean): Plan {
   let bySession = plans.get(ir);
   if (bySession === undefined) plans.set(ir, (bySession = new Map()));
-  let p = bySession.get(session);
-  if (p === undefined) bySession.set(session, (p = plan(ir, session)));
-  return p;
+  let both = bySession.get(session);
+  if (both === undefined) bySession.set(session, (both = {}));
+  const key = incremental ? 'incremental' : 'copying';
+  return (both[key] ??= plan(ir, session, incremental));
 }
 
-function individualEngine(ir: IR, session: Session, options: ProtocolMachineOptions): IndividualEngine {
-  const p = planOf(ir, session);
+function individualEngine(p: Plan, ir: IR, session: Session, options: ProtocolMachineOptions): IndividualEngine {
   const opts = { ...(options.participant ? { participant: options.participant } : {}), ...(options.staff ? { staff: options.staff } : {}) };
   return {
     id: `kapspec-${session.name}`,
@@ -175,8 +185,7 @@ function individualEngine(ir: IR, session: Session, options: ProtocolMachineOpti
   };
 }
 
-function groupEngine(ir: IR, session: Session, participants: readonly GroupParticipant[], staff: Readonly<Record<string, number>> | undefined): GroupEngine {
-  const p = planOf(ir, session);
+function groupEngine(p: Plan, ir: IR, session: Session, participants: readonly GroupParticipant[], staff: Readonly<Record<string, number>> | undefined): GroupEngine {
   const ids = participants.map((x) => x.id);
   return {
     id: `kapspec-${session.name}`,
