@@ -122,24 +122,7 @@ export function evaluate(e: Expr, env: EvalEnv, key = ''): Value {
           const a = num(l);
           const b = num(r);
           if (a === null || b === null) return null;
-          switch (e.op) {
-            case '<':
-              return a < b;
-            case '<=':
-              return a <= b;
-            case '>':
-              return a > b;
-            case '>=':
-              return a >= b;
-            case '+':
-              return a + b;
-            case '-':
-              return a - b;
-            case '*':
-              return a * b;
-            case '/':
-              return b === 0 ? null : a / b;
-          }
+          return numericOp(e.op)(a, b);
         }
       }
       return null;
@@ -277,7 +260,7 @@ export function compileExpr(e: Expr, key = ''): CompiledExpr {
           };
         }
         default: {
-          const op = arithmetic(e.op);
+          const op = numericOp(e.op);
           return (env) => {
             const a = num(fl(env));
             const b = num(fr(env));
@@ -304,27 +287,26 @@ export function compileExpr(e: Expr, key = ''): CompiledExpr {
   }
 }
 
-function arithmetic(op: string): (a: number, b: number) => Value {
-  switch (op) {
-    case '<':
-      return (a, b) => a < b;
-    case '<=':
-      return (a, b) => a <= b;
-    case '>':
-      return (a, b) => a > b;
-    case '>=':
-      return (a, b) => a >= b;
-    case '+':
-      return (a, b) => a + b;
-    case '-':
-      return (a, b) => a - b;
-    case '*':
-      return (a, b) => a * b;
-    case '/':
-      return (a, b) => (b === 0 ? null : a / b);
-    default:
-      return () => null;
-  }
+const NUMERIC: Readonly<Record<string, (a: number, b: number) => number | boolean | null>> = {
+  '<': (a, b) => a < b,
+  '<=': (a, b) => a <= b,
+  '>': (a, b) => a > b,
+  '>=': (a, b) => a >= b,
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => (b === 0 ? null : a / b),
+};
+const NO_VALUE = () => null;
+
+/**
+ * A comparison or arithmetic operator on two numbers: a boolean, a number,
+ * or null (division by zero; an operator that is not numeric). The one
+ * definition the runtime's evaluators and the simulator's property checker
+ * share.
+ */
+export function numericOp(op: string): (a: number, b: number) => number | boolean | null {
+  return NUMERIC[op] ?? NO_VALUE;
 }
 
 /** Measures an expression reads (gates wait for these to be observed). */

@@ -40,7 +40,7 @@
  *   if it fails for any (the earliest failure is reported, with the
  *   participant), else inconclusive if it is for any, else passed.
  */
-import type { Assert, Expr, IR, Property, Session } from '@kapspec/runtime';
+import { numericOp, type Assert, type Expr, type IR, type Property, type Session } from '@kapspec/runtime';
 import { checkBuiltins, BUILTIN_NAMES, type BuiltinName } from './builtins.js';
 import { combine, recordsBetween, type PropertyResult, type PropertyStatus, type Verdict, type Witness } from './verdict.js';
 import { views as makeViews, type Snapshot, type View } from './joint.js';
@@ -172,27 +172,9 @@ export function evalAssertExpr(e: Expr, ctx: Ctx, key = 'e'): Value {
           if (a === undefined || b === undefined) {
             return e.op === '+' || e.op === '-' || e.op === '*' || e.op === '/' ? undefined : false;
           }
-          switch (e.op) {
-            case '<':
-              return a < b;
-            case '<=':
-              return a <= b;
-            case '>':
-              return a > b;
-            case '>=':
-              return a >= b;
-            case '+':
-              return a + b;
-            case '-':
-              return a - b;
-            case '*':
-              return a * b;
-            case '/':
-              return b === 0 ? undefined : a / b;
-          }
+          return numericOp(e.op)(a, b) ?? undefined;
         }
       }
-      return undefined;
     }
     case 'for': {
       const holds = truthy(evalAssertExpr(e.expr, ctx, `${key}.f`));
