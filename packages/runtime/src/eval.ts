@@ -309,33 +309,29 @@ export function numericOp(op: string): (a: number, b: number) => number | boolea
   return NUMERIC[op] ?? NO_VALUE;
 }
 
-/** Measures an expression reads (gates wait for these to be observed). */
-export function measuresOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+/** The sub-expressions of `e` (operands, arguments, the body of `for` and `during`), in order. */
+export function childrenOf(e: Expr): readonly Expr[] {
   switch (e.kind) {
-    case 'measure':
-      out.add(e.name);
-      break;
-    case 'observed':
-      out.add(e.measure);
-      break;
     case 'call':
-      e.args.forEach((a) => measuresOf(a, out));
-      break;
+      return e.args;
     case 'not':
     case 'neg':
-      measuresOf(e.operand, out);
-      break;
+      return [e.operand];
     case 'binary':
-      measuresOf(e.left, out);
-      measuresOf(e.right, out);
-      break;
+      return [e.left, e.right];
     case 'for':
     case 'during':
-      measuresOf(e.expr, out);
-      break;
+      return [e.expr];
     default:
-      break;
+      return [];
   }
+}
+
+/** Measures an expression reads (gates wait for these to be observed). */
+export function measuresOf(e: Expr, out: Set<string> = new Set()): Set<string> {
+  if (e.kind === 'measure') out.add(e.name);
+  else if (e.kind === 'observed') out.add(e.measure);
+  for (const c of childrenOf(e)) measuresOf(c, out);
   return out;
 }
 
@@ -371,36 +367,24 @@ export function readsOf(e: Expr, out: Reads = { measures: new Set(), stage: fals
     case 'inStage':
     case 'paused':
     case 'outcome':
+    case 'during':
       out.stage = true;
       break;
-    case 'caution':
-    case 'number':
-    case 'role':
-    case 'drug':
-      break;
     case 'elapsed':
+    case 'for':
       out.volatile = true;
       break;
     case 'call':
       if (e.fn === 'count') out.events = true;
       else if (e.fn === 'dose' || e.fn === 'present' || e.fn === 'free') out.volatile = true;
-      for (const a of e.args) readsOf(a, out);
       break;
+    case 'caution':
+    case 'number':
+    case 'role':
+    case 'drug':
     case 'not':
     case 'neg':
-      readsOf(e.operand, out);
-      break;
     case 'binary':
-      readsOf(e.left, out);
-      readsOf(e.right, out);
-      break;
-    case 'for':
-      out.volatile = true;
-      readsOf(e.expr, out);
-      break;
-    case 'during':
-      out.stage = true;
-      readsOf(e.expr, out);
       break;
     default: {
       const never: never = e;
@@ -408,51 +392,23 @@ export function readsOf(e: Expr, out: Reads = { measures: new Set(), stage: fals
       out.volatile = never !== undefined;
     }
   }
+  for (const c of childrenOf(e)) readsOf(c, out);
   return out;
 }
 
-/** Whether an expression mentions any event (`when panic`). */
+/** Whether an expression mentions any event (`when panic`; not `count(panic)`). */
 export function mentionsEvent(e: Expr): boolean {
-  switch (e.kind) {
-    case 'event':
-      return true;
-    case 'call':
-      return e.fn !== 'count' && e.args.some(mentionsEvent);
-    case 'not':
-    case 'neg':
-      return mentionsEvent(e.operand);
-    case 'binary':
-      return mentionsEvent(e.left) || mentionsEvent(e.right);
-    case 'for':
-    case 'during':
-      return mentionsEvent(e.expr);
-    default:
-      return false;
-  }
+  if (e.kind === 'event') return true;
+  if (e.kind === 'call' && e.fn === 'count') return false;
+  return childrenOf(e).some(mentionsEvent);
 }
 
 /** Minutes `m` for which an expression compares `elapsed` with the number `m`: times worth waking at. */
 export function elapsedThresholds(e: Expr, out: Set<number> = new Set()): Set<number> {
-  switch (e.kind) {
-    case 'binary':
-      if (e.left.kind === 'elapsed' && e.right.kind === 'number') out.add(e.right.value);
-      if (e.right.kind === 'elapsed' && e.left.kind === 'number') out.add(e.left.value);
-      elapsedThresholds(e.left, out);
-      elapsedThresholds(e.right, out);
-      break;
-    case 'not':
-    case 'neg':
-      elapsedThresholds(e.operand, out);
-      break;
-    case 'for':
-    case 'during':
-      elapsedThresholds(e.expr, out);
-      break;
-    case 'call':
-      e.args.forEach((a) => elapsedThresholds(a, out));
-      break;
-    default:
-      break;
+  if (e.kind === 'binary') {
+    if (e.left.kind === 'elapsed' && e.right.kind === 'number') out.add(e.right.value);
+    if (e.right.kind === 'elapsed' && e.left.kind === 'number') out.add(e.left.value);
   }
+  for (const c of childrenOf(e)) elapsedThresholds(c, out);
   return out;
 }

@@ -59,5 +59,5 @@ export {
   type GroupOutput,
 } from './events.js';
 export { showExpr, showProperty, showMinutes, showNumber, showTime } from './show.js';
-export { numericOp } from './eval.js';
+export { childrenOf, numericOp } from './eval.js';
 export { staffRequired, staffCompare } from './staffing.js';
