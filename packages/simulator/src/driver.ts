@@ -3,11 +3,13 @@
  * machine `@kapspec/runtime` builds) against a `Scenario` on a simulated
  * clock and records what happened as a `Trace` (trace.ts).
  *
- * Time. The actor runs on `EventClock`, XState's `SimulatedClock` extended to
- * remember the due time of every timer it holds (the runtime arms one timer,
- * an invoked callback actor, for its next deadline; XState's own delayed
- * events use the same clock). The driver never guesses: at each step it
- * takes the earliest of
+ * How the machine runs (stepper.ts): an XState actor on `EventClock`,
+ * XState's `SimulatedClock` extended to remember the due time of every timer
+ * it holds (the runtime arms one timer, an invoked callback actor, for its
+ * next deadline), or, with `stepper: 'engine'`, the same session engine
+ * called directly with that timer reproduced exactly (same trace).
+ *
+ * Time. The driver never guesses: at each step it takes the earliest of
  *   - the clock's next due timer (the machine's next deadline, exactly),
  *   - the next scenario input (staff change, participant event),
  *   - the next resolution tick (`resolutionMinutes`, default 1: truth samples
@@ -513,16 +515,19 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     records.push({ t, type: 'truth', participant: m.id, values: { ...truth } });
   };
 
+  /** People of `role` present and not attending anyone. */
+  const freeOf = (c: SessionContext | GroupContext, role: string): number => {
+    let busy = 0;
+    for (const b of c.busy) if (b.role === role) busy++;
+    return Math.max(0, (c.present[role] ?? 0) - busy);
+  };
+
   /** Whether a lean state record now would equal the last one (no allocation: the common case). */
   const sameLeanState = (c: SessionContext | GroupContext, stage: string | undefined, paused: boolean): boolean => {
     const last = lastState;
     if (last === null || last.stage !== stage || (last.paused.length > 0) !== paused) return false;
     for (const r of ir.roles) {
-      const p = c.present[r.name] ?? 0;
-      if (last.present[r.name] !== p) return false;
-      let busy = 0;
-      for (const b of c.busy) if (b.role === r.name) busy++;
-      if (last.free[r.name] !== Math.max(0, p - busy)) return false;
+      if (last.present[r.name] !== (c.present[r.name] ?? 0) || last.free[r.name] !== freeOf(c, r.name)) return false;
     }
     return true;
   };
@@ -532,23 +537,17 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     const done = machine.done();
     const stage = done ? undefined : session.stages[c.stageIndex]?.name;
     const paused = stage !== undefined && machine.paused();
-    if (lean) {
-      if (sameLeanState(c, stage, paused)) return;
-    }
+    if (lean && sameLeanState(c, stage, paused)) return;
     const present: Record<string, number> = {};
     const free: Record<string, number> = {};
     for (const r of ir.roles) {
-      const p = c.present[r.name] ?? 0;
-      present[r.name] = p;
-      let busy = 0;
-      for (const b of c.busy) if (b.role === r.name) busy++;
-      free[r.name] = Math.max(0, p - busy);
+      present[r.name] = c.present[r.name] ?? 0;
+      free[r.name] = freeOf(c, r.name);
     }
+    // A lean trace carries no doses.
     const dose: Record<string, number> = {};
     let doses: Record<string, Record<string, number>> | undefined;
-    if (lean) {
-      // no doses in a lean trace
-    } else if (group) {
+    if (!lean && group) {
       doses = {};
       for (const m of members) {
         const d: Record<string, number> = {};
@@ -556,7 +555,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
         doses[m.id] = d;
         for (const [k, v] of Object.entries(d)) dose[k] = (dose[k] ?? 0) + v;
       }
-    } else members[0]!.exposure.dose(t, dose);
+    } else if (!lean) members[0]!.exposure.dose(t, dose);
     const rec: StateRecord = {
       t,
       type: 'state',

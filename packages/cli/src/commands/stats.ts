@@ -179,6 +179,7 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
 
   const sim = await import('@kapspec/simulator');
   const workers = resolveWorkers(options.workers, options.sessions, sim.STATS_CHUNK_SIZE);
+  const staff = staffOption(options);
   const text = options.format === 'text';
   // On a terminal (text output): the ink progress bar, then the table; elsewhere a plain progress line on stderr.
   const ui = io.terminal && options.tui !== false && text
@@ -194,7 +195,7 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
       workers,
       profile: options.profile,
       ...(options.course === true ? { course: true } : {}),
-      ...(staffOption(options) ? { staff: staffOption(options)! } : {}),
+      ...(staff !== undefined ? { staff } : {}),
       onProgress: (done, total) => progress.update(done, total),
     });
   } catch (error) {
