@@ -93,6 +93,12 @@ describe('kapspec stats', () => {
     expect(() => JSON.parse(r.stdout)).not.toThrow();
   });
 
+  it('--course: the progress line counts participants, not sessions', async () => {
+    const r = await run(['stats', IN, '--sessions', '2', '--course', '--workers', '1', '--format', 'json'], { files, stderrTTY: true });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/\r\[#+\] 2\/2 participants, [\d.]+\/s \n$/);
+  });
+
   it('usage and I/O mistakes: exit 2 with one line, never a clamp', async () => {
     for (const [args, message] of [
       [['stats', IV], /required option '--sessions <n>' not specified/],
