@@ -11,7 +11,21 @@
  * deadline.
  */
 import { staffCompare, staffRequired } from './staffing.js';
-import { compileExpr, evaluate, elapsedThresholds, measuresOf, mentionsEvent, readsOf, type CompiledExpr, type EvalEnv, type Reads } from './eval.js';
+import {
+  compileExpr,
+  evaluate,
+  elapsedThresholds,
+  measuresOf,
+  mentionsEvent,
+  readingAtoms,
+  readsOf,
+  sameSide,
+  steadyBetweenSteps,
+  type CompiledExpr,
+  type EvalEnv,
+  type ReadingAtom,
+  type Reads,
+} from './eval.js';
 import type { ProtocolEmitted, ProtocolInEvent, SessionOutput } from './events.js';
 import type { Action, Administer, CompareOp, Dose, DoseUnit, IR, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
 
@@ -165,6 +179,15 @@ export interface Plan {
    * so its plan has this off (no memo to build and drop per step).
    */
   readonly incremental: boolean;
+  /**
+   * For `quietReading`: by measure, every place a rule, resume or discharge
+   * condition reads its latest value, when each of them compares it with a
+   * value fixed for the session (a measure read another way is absent).
+   * Null when the shortcut never applies: a plan that is not incremental, a
+   * group session, or a condition whose value can change between steps
+   * (`steadyBetweenSteps`).
+   */
+  readonly quiet: ReadonlyMap<string, readonly ReadingAtom[]> | null;
 }
 
 export function plan(ir: IR, session: Session, incremental = false): Plan {
@@ -196,7 +219,21 @@ export function plan(ir: IR, session: Session, incremental = false): Plan {
     reads,
     rulesReading,
     incremental,
+    quiet: incremental && ir.setting.mode !== 'group' ? quietPlan(ir, session) : null,
   };
+}
+
+function quietPlan(ir: IR, session: Session): Map<string, ReadingAtom[]> | null {
+  const continuous = new Set(session.stages.flatMap((s) => s.administer.filter((a) => a.delivery.kind !== 'once').map((a) => a.drug)));
+  const whens = session.rules.map((r) => r.when);
+  const others = [...session.rules.flatMap((r) => (r.resume ? [r.resume] : [])), ...(session.discharge ? [session.discharge.expr] : [])];
+  if (!whens.every((e) => steadyBetweenSteps(e, continuous, true)) || !others.every((e) => steadyBetweenSteps(e, continuous, false))) return null;
+  const quiet = new Map<string, ReadingAtom[]>();
+  for (const m of ir.measures) {
+    const atoms: ReadingAtom[] = [];
+    if ([...whens, ...others].every((e) => readingAtoms(e, m.name, atoms))) quiet.set(m.name, atoms);
+  }
+  return quiet;
 }
 
 // ── Entry points ─────────────────────────────────────────────────────────
@@ -360,6 +397,46 @@ export function apply(p: Plan, c: SessionContext, e: ProtocolInEvent, out: Out):
       settle(p, c, out);
       return;
   }
+}
+
+/**
+ * Applies a `measure` event (validated) at session minute `t` when that
+ * changes nothing but the latest observations, and returns true; returns
+ * false, changing nothing, when it cannot tell cheaply that this is so (the
+ * caller then takes the full path: `advanceTo`, `apply`). Exactly what the
+ * full path would do in that case: it holds when no deadline is due by `t`,
+ * every rule condition is up to date on this context (incremental plans),
+ * no gate of the stage is pending, each measure was read before, and each
+ * new reading falls on the same side as the last one of every value a
+ * condition compares it with. A pulse oximeter read every minute mostly
+ * passes this test.
+ */
+export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record<string, number>>, t: number): boolean {
+  const quiet = p.quiet;
+  if (quiet === null || c.outcome) return false;
+  const memo = memos.get(c);
+  if (memo === undefined) return false;
+  const due = nextDeadline(p, c);
+  if (due !== null && due <= t + EPS) return false;
+  const sig = stageSignature(c);
+  for (let i = 0; i < p.reads.length; i++) {
+    const r = p.reads[i]!;
+    if (memo.dirty[i] !== 0 || (r.events && memo.event[i] !== 0) || (r.stage && memo.stage[i] !== sig)) return false;
+  }
+  if (c.stage.gates.includes('pending')) return false;
+  let env: EvalEnv | undefined;
+  for (const name in values) {
+    const atoms = quiet.get(name);
+    const last = c.last[name];
+    if (atoms === undefined || last === undefined) return false;
+    const value = values[name]!;
+    if (atoms.length === 0 || value === last.value) continue;
+    env ??= makeEnv(p, c);
+    for (const a of atoms) if (!sameSide(a, last.value, value, env)) return false;
+  }
+  if (t > c.t) c.t = t;
+  for (const name in values) c.last[name] = { value: values[name]!, at: c.t };
+  return true;
 }
 
 /** The next session minute at which something is due, or null. */

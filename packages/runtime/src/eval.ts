@@ -6,7 +6,7 @@
  * Comparisons with an unknown are unknown; `and`/`or`/`not` follow Kleene
  * logic; a rule fires, a gate passes and discharge happens only on `true`.
  */
-import type { Expr } from './ir.js';
+import type { CompareOp, Expr } from './ir.js';
 
 export type Value = number | boolean | null;
 
@@ -411,4 +411,118 @@ export function elapsedThresholds(e: Expr, out: Set<number> = new Set()): Set<nu
   }
   for (const c of childrenOf(e)) elapsedThresholds(c, out);
   return out;
+}
+
+/**
+ * The value of comparing `l` with `r` by `op`, exactly as a compiled
+ * comparison computes it from its two operands' values.
+ */
+export function compareValues(op: CompareOp, l: Value, r: Value): Value {
+  if (op === '==' || op === '!=') {
+    if (l === null || r === null || typeof l !== typeof r) return null;
+    return op === '==' ? l === r : l !== r;
+  }
+  const a = num(l);
+  const b = num(r);
+  if (a === null || b === null) return null;
+  return numericOp(op)(a, b);
+}
+
+/**
+ * One place where an expression reads a measure's latest value: compared by
+ * `op` with `other`, a value fixed for the session (numbers, baselines,
+ * arithmetic and `max`/`min` of those). `readingLeft`: the reading is the
+ * left operand.
+ */
+export interface ReadingAtom {
+  readonly op: CompareOp;
+  readonly other: CompiledExpr;
+  readonly readingLeft: boolean;
+}
+
+const COMPARISONS: ReadonlySet<string> = new Set<CompareOp>(['<', '<=', '>', '>=', '==', '!=']);
+const ARITHMETIC: ReadonlySet<string> = new Set(['+', '-', '*', '/']);
+
+const readsMeasure = (e: Expr, measure: string): boolean => (e.kind === 'measure' && e.name === measure) || (e.kind === 'observed' && e.measure === measure);
+
+/**
+ * A value that stays the same all session once known: a baseline is the
+ * profile's or the first reading's, set once.
+ */
+function fixedForSession(e: Expr): boolean {
+  switch (e.kind) {
+    case 'number':
+    case 'baseline':
+      return true;
+    case 'neg':
+      return fixedForSession(e.operand);
+    case 'binary':
+      return ARITHMETIC.has(e.op) && fixedForSession(e.left) && fixedForSession(e.right);
+    case 'call':
+      return (e.fn === 'max' || e.fn === 'min') && e.args.every(fixedForSession);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Collects into `out` every place `e` reads `measure`'s latest value and
+ * returns true, when each of them compares the reading with a value fixed
+ * for the session (`spo2 < 90`, `sbp <= max(baseline sbp + 10, 140)`):
+ * then `e`'s value depends on the reading only through which side of each
+ * such value it falls. False when `e` reads the measure any other way
+ * (`sbp - dbp > 60`): no such shortcut.
+ */
+export function readingAtoms(e: Expr, measure: string, out: ReadingAtom[]): boolean {
+  if (readsMeasure(e, measure)) return false;
+  if (e.kind === 'binary' && COMPARISONS.has(e.op)) {
+    const op = e.op as CompareOp;
+    if (readsMeasure(e.left, measure) && fixedForSession(e.right)) {
+      out.push({ op, other: compileExpr(e.right), readingLeft: true });
+      return true;
+    }
+    if (readsMeasure(e.right, measure) && fixedForSession(e.left)) {
+      out.push({ op, other: compileExpr(e.left), readingLeft: false });
+      return true;
+    }
+  }
+  return childrenOf(e).every((c) => readingAtoms(c, measure, out));
+}
+
+/** Whether a reading of `from` → `to` leaves the atom's value unchanged (`other` read through `env`). */
+export function sameSide(atom: ReadingAtom, from: number, to: number, env: EvalEnv): boolean {
+  const k = atom.other(env);
+  return atom.readingLeft ? compareValues(atom.op, from, k) === compareValues(atom.op, to, k) : compareValues(atom.op, k, from) === compareValues(atom.op, k, to);
+}
+
+/**
+ * Whether `e`'s value can change between two instants at which nothing
+ * happens to the session (no input, no deadline due): false when it reads
+ * `elapsed` other than as `elapsed >= n` or `elapsed < n` (which change at
+ * a deadline), the dose of a drug in `continuous` (delivered over time), or,
+ * unless `events`, an event of the instant. Stage, staff, counts and `for`
+ * windows only change at inputs and deadlines.
+ */
+export function steadyBetweenSteps(e: Expr, continuous: ReadonlySet<string>, events: boolean): boolean {
+  switch (e.kind) {
+    case 'elapsed':
+      return false;
+    case 'event':
+      return events;
+    case 'call':
+      if (e.fn === 'dose') {
+        const a0 = e.args[0];
+        return !(a0 !== undefined && (a0.kind === 'drug' || a0.kind === 'role' || a0.kind === 'event') && continuous.has(a0.name));
+      }
+      break;
+    case 'binary':
+      // `elapsed >= 120` turns true at minute 120 and `elapsed < 120` false
+      // there: a deadline of the engine. `elapsed > 120` (or `<=`, `==`)
+      // changes just after it, at whatever step comes next.
+      if ((e.left.kind === 'elapsed' && e.right.kind === 'number' && (e.op === '>=' || e.op === '<')) || (e.right.kind === 'elapsed' && e.left.kind === 'number' && (e.op === '<=' || e.op === '>'))) return true;
+      break;
+    default:
+      break;
+  }
+  return childrenOf(e).every((c) => steadyBetweenSteps(c, continuous, events));
 }

@@ -20,6 +20,7 @@ import {
   isPaused,
   nextDeadline,
   plan,
+  quietReading,
   sessionStateOf,
   start,
   type ParticipantProfile,
@@ -102,6 +103,16 @@ export interface SessionEngine<C extends { origin: number; t: number } = Session
   apply(c: C, e: ProtocolInEvent, out: ProtocolEmitted[]): void;
   /** The next session minute at which something is due, or null. */
   nextDeadline(c: C): number | null;
+  /**
+   * Applies a `measure` event that `check` accepted, at session minute `t`,
+   * when the engine can tell that it changes nothing but the latest
+   * observations (no rule, resume or discharge condition changes, nothing
+   * is due): returns true, and the context is exactly what `advanceTo` and
+   * `apply` would have made it, with nothing emitted. Otherwise returns
+   * false and changes nothing. Only engines from `createSessionEngine` of an
+   * individual session can tell; others always return false.
+   */
+  quietReading(c: C, values: Readonly<Record<string, number>>, t: number): boolean;
   stageIndex(c: C): number;
   paused(c: C): boolean;
   outcome(c: C): Outcome | null;
@@ -176,6 +187,7 @@ function individualEngine(p: Plan, ir: IR, session: Session, options: ProtocolMa
     advanceTo: (c, t, out) => advanceTo(p, c, t, out),
     apply: (c, e, out) => apply(p, c, e, out),
     nextDeadline: (c) => nextDeadline(p, c),
+    quietReading: (c, values, t) => quietReading(p, c, values, t),
     stageIndex: (c) => c.stageIndex,
     paused: (c) => isPaused(c),
     outcome: (c) => c.outcome?.outcome ?? null,
@@ -197,6 +209,7 @@ function groupEngine(p: Plan, ir: IR, session: Session, participants: readonly G
     advanceTo: (c, t, out) => groupAdvanceTo(p, c, t, out),
     apply: (c, e, out) => groupApply(p, c, e, out),
     nextDeadline: (c) => groupNextDeadline(p, c),
+    quietReading: () => false,
     stageIndex: (c) => c.stageIndex,
     paused: (c) => groupPaused(c),
     outcome: (c) => c.outcome?.outcome ?? null,

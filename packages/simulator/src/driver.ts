@@ -328,10 +328,6 @@ interface Member {
   cacheT: number;
   cacheVersion: number;
   cache: Readonly<Record<string, number>> | null;
-  /** Single measures' true values at `partialT` with version `partialVersion` (lean traces, `Physiology.truthOf`). */
-  partialT: number;
-  partialVersion: number;
-  readonly partial: Map<string, number | undefined>;
   done: boolean;
 }
 
@@ -341,6 +337,8 @@ interface Continuous {
   readonly stage: string;
   readonly measures: readonly string[];
   lastSent: number;
+  /** Still listed in `continuous` (its stage and participant are still there). */
+  active: boolean;
 }
 
 type Input =
@@ -443,9 +441,6 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     cacheT: Number.NaN,
     cacheVersion: -1,
     cache: null,
-    partialT: Number.NaN,
-    partialVersion: -1,
-    partial: new Map(),
     done: false,
   }));
   const byId = new Map(members.map((m) => [m.id, m]));
@@ -490,19 +485,10 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
 
   /** One measure's true value now: from the full truth when it is at hand, else (lean traces) just that measure. */
   const valueOf = (m: Member, name: string): number | undefined => {
-    const version = m.exposure.version;
-    if (m.cache !== null && m.cacheT === t && m.cacheVersion === version) return m.cache[name];
+    if (m.cache !== null && m.cacheT === t && m.cacheVersion === m.exposure.version) return m.cache[name];
     const physiology = m.scenario.physiology;
     if (!lean || physiology.truthOf === undefined) return truthOf(m)[name];
-    if (m.partialT !== t || m.partialVersion !== version) {
-      m.partial.clear();
-      m.partialT = t;
-      m.partialVersion = version;
-    }
-    if (m.partial.has(name)) return m.partial.get(name);
-    const v = physiology.truthOf(name, t, m.exposure.exposure(t));
-    m.partial.set(name, v);
-    return v;
+    return physiology.truthOf(name, t, m.exposure.exposure(t));
   };
 
   /** Records a truth sample now, unless the same values were recorded at this minute (or the trace is lean). */
@@ -596,6 +582,11 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     ...(o.rule !== undefined ? { rule: o.rule } : {}),
   });
 
+  const dropMonitor = (i: number) => {
+    continuous[i]!.active = false;
+    continuous.splice(i, 1);
+  };
+
   /** Records what one machine step emitted, the state after it and any outcome; queues its measurement requests. */
   const afterStep = () => {
     if (++stepsHere > MAX_STEPS_PER_INSTANT) throw new SimulationError(`more than ${MAX_STEPS_PER_INSTANT} machine steps at minute ${t}: the session does not settle`);
@@ -615,7 +606,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
         if (!m) continue;
         let monitor: Continuous | undefined;
         if (e.continuous) {
-          monitor = { participant, member: m, stage: e.stage, measures: e.measures, lastSent: Number.NaN };
+          monitor = { participant, member: m, stage: e.stage, measures: e.measures, lastSent: Number.NaN, active: true };
           continuous.push(monitor);
         }
         answers.push({ member: m, participant, measures: e.measures, ...(monitor ? { monitor } : {}) });
@@ -626,40 +617,43 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       if (e.type === 'stage' && e.phase === 'exit') {
         for (let i = continuous.length - 1; i >= 0; i--) {
           const c = continuous[i]!;
-          if (c.stage === e.stage && c.participant === participant) continuous.splice(i, 1);
+          if (c.stage === e.stage && c.participant === participant) dropMonitor(i);
         }
       }
     }
     recordState();
     recordOutcomes();
     if (group) {
-      for (let i = continuous.length - 1; i >= 0; i--) if (continuous[i]!.member.done) continuous.splice(i, 1);
-    } else if (finished) continuous.length = 0;
+      for (let i = continuous.length - 1; i >= 0; i--) if (continuous[i]!.member.done) dropMonitor(i);
+    } else if (finished) for (let i = continuous.length - 1; i >= 0; i--) dropMonitor(i);
   };
 
   const send = (e: ProtocolInEvent) => {
-    machine.send(e);
+    // A quiet reading leaves stage, pause, staff and outcome as they were and
+    // emits nothing: a lean trace has nothing to record (a full one records
+    // the dose delivered by now).
+    if (machine.send(e) && lean) return;
     afterStep();
   };
 
   const measureNow = (m: Member, participant: string | undefined, measures: readonly string[], monitor?: Continuous) => {
     if (finished || m.done) return;
     if (monitor) {
-      if (!continuous.includes(monitor) || monitor.lastSent === t) return;
+      if (!monitor.active || monitor.lastSent === t) return;
       monitor.lastSent = t;
     }
     recordTruth(m);
-    const values: Record<string, number> = {};
-    let any = false;
-    for (const name of measures) {
+    const physiology = m.scenario.physiology;
+    let values: Record<string, number> | undefined;
+    for (let i = 0; i < measures.length; i++) {
+      const name = measures[i]!;
       const v = valueOf(m, name);
-      if (v === undefined) continue;
-      values[name] = m.scenario.physiology.measure(name, v, t, m.rng);
-      any = true;
+      if (v !== undefined) (values ??= {})[name] = physiology.measure(name, v, t, m.rng);
     }
-    if (!any) return;
-    records.push({ t, type: 'observe', ...(participant !== undefined ? { participant } : {}), values });
-    send({ type: 'measure', values, ...(participant !== undefined ? { participant } : {}) } as ProtocolInEvent);
+    if (values === undefined) return;
+    // Literals, not spreads: this runs for every reading.
+    records.push(participant === undefined ? { t, type: 'observe', values } : { t, type: 'observe', participant, values });
+    send((participant === undefined ? { type: 'measure', values } : { type: 'measure', values, participant }) as ProtocolInEvent);
   };
 
   const answerAll = () => {
@@ -725,8 +719,10 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     if (!finished && tick * resolution <= t) {
       for (const m of members) if (!m.done) recordTruth(m);
       // A reading can end a stage and so its monitors: go over the monitors as they were.
-      const monitors = continuous.length === 1 ? [continuous[0]!] : continuous.slice();
-      for (const c of monitors) measureNow(c.member, c.participant, c.measures, c);
+      if (continuous.length === 1) {
+        const c = continuous[0]!;
+        measureNow(c.member, c.participant, c.measures, c);
+      } else for (const c of continuous.slice()) measureNow(c.member, c.participant, c.measures, c);
       answerAll();
       while (tick * resolution <= t) tick++;
     }

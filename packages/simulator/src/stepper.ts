@@ -37,8 +37,13 @@ export type StepperKind = 'actor' | 'engine';
 export interface Stepper {
   /** Starts the session at clock reading 0. */
   start(): void;
-  /** Sends one input event (ignored once the session is over, as an actor ignores it). */
-  send(e: ProtocolInEvent): void;
+  /**
+   * Sends one input event (ignored once the session is over, as an actor
+   * ignores it). Returns true when the event was a reading that changed
+   * nothing but the latest observations and emitted nothing (the engine's
+   * `quietReading`); the actor stepper always returns false.
+   */
+  send(e: ProtocolInEvent): boolean;
   /** The clock reading (ms). */
   now(): number;
   /** Sets the clock (never backwards); a timer due by then fires once. */
@@ -129,6 +134,7 @@ export function actorStepper(ir: IR, options: MachineOptions): Stepper {
     send: (e) => {
       actor.send(e);
       check();
+      return false;
     },
     now: () => clock.now(),
     set: (ms) => {
@@ -167,6 +173,7 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
   let armed = false;
   let since = 0;
   let timeout = 0;
+  let firesAtMs = 0;
   // dueOf() as of the last step: the machine compares the new deadline with the one before the step,
   // which no one changes between steps (every step re-arms or leaves it equal).
   let lastDue: number | null = null;
@@ -179,6 +186,7 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
     if (due !== null) {
       since = now;
       timeout = Math.max(0, due - now);
+      firesAtMs = firesAt(since, timeout);
     }
   };
   const minutes = () => (now - c.origin) / MINUTE;
@@ -199,16 +207,19 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
       else over = true;
     },
     send: (e) => {
-      if (over) return;
+      if (over) return false;
       const check = engine.check(c, e);
       if (!check.ok) {
         out.push({ type: 'input.rejected', code: check.error.code, reason: check.error.message, event: e, at: Math.max(c.t, minutes()) } as ProtocolEmitted);
-        return;
+        return false;
       }
+      // Nothing is due and the deadline stays where it was: no timer to re-arm.
+      if (e.type === 'measure' && engine.quietReading(c, e.values, minutes())) return true;
       const before = lastDue;
       engine.advanceTo(c, minutes(), out);
       engine.apply(c, e, out);
       commit(before, false);
+      return false;
     },
     now: () => now,
     set: (ms) => {
@@ -220,7 +231,7 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
       engine.advanceTo(c, minutes(), out);
       commit(before, true);
     },
-    nextDue: () => (armed ? firesAt(since, timeout) : null),
+    nextDue: () => (armed ? firesAtMs : null),
     take: () => {
       const taken = out;
       out = [];

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { adversarialArbitrary, adversarialScenario, calibratedModel, scriptedScenario, serializeTrace, simulate, type Scenario } from '../src/index.js';
+import { adversarialArbitrary, adversarialScenario, calibratedModel, normal, scriptedScenario, serializeTrace, simulate, type Physiology, type Scenario } from '../src/index.js';
 import type { IR } from '@kapspec/runtime';
 import { exampleIR, irOf, noisyScenario } from './helpers.js';
 import { propertySeed } from './seed.js';
@@ -17,9 +17,9 @@ function dosingSession(ir: IR): string {
   return (ir.sessions.find((s) => s.stages.some((st) => st.administer.length > 0)) ?? ir.sessions[0]!).name;
 }
 
-function both(ir: IR, session: string, scenario: Scenario, seed: number): [string, string] {
-  const actor = serializeTrace(simulate(ir, { session, scenario, seed, stepper: 'actor' }));
-  const engine = serializeTrace(simulate(ir, { session, scenario, seed, stepper: 'engine' }));
+function both(ir: IR, session: string, scenario: Scenario, seed: number, lean = false): [string, string] {
+  const actor = serializeTrace(simulate(ir, { session, scenario, seed, stepper: 'actor', lean }));
+  const engine = serializeTrace(simulate(ir, { session, scenario, seed, stepper: 'engine', lean }));
   return [actor, engine];
 }
 
@@ -33,6 +33,9 @@ describe('engine stepper ≡ XState actor (byte-identical traces)', () => {
         const scenario = calibratedModel(ir, { session, seed, participants });
         const [a, e] = both(ir, session, scenario, seed);
         expect(e, `seed ${seed}`).toBe(a);
+        // Lean traces (stats) also skip the driver's bookkeeping after a quiet reading.
+        const [al, el] = both(ir, session, scenario, seed, true);
+        expect(el, `seed ${seed}, lean`).toBe(al);
       }
     }, 60_000);
     it(`${name}: adversarial scenarios`, () => {
@@ -73,4 +76,68 @@ describe('engine stepper ≡ XState actor (byte-identical traces)', () => {
     expect(e).toBe(a);
     expect(a).toContain('"type":"staff"');
   });
+});
+
+/**
+ * The engine applies a reading without a full step when it can tell that
+ * nothing but the observation changes (runtime `quietReading`). Each
+ * protocol below gives that shortcut one way to be wrong; readings of a
+ * noisy pulse oximeter every minute cross each threshold several times.
+ */
+describe('quiet readings: the engine shortcut changes nothing a full step would', () => {
+  const body = (rules: string, after = '') => `protocol "Quiet" {
+    roles { nurse 1 }
+    measures { spo2 % 50..100
+      hr bpm 20..220 }
+    events { panic }
+    drugs { ketamine max 1 mg/kg }
+    session visit {
+      stage infusion duration 60 min {
+        administer ketamine 0.5 mg/kg iv over 40 min
+        monitor spo2, hr continuously
+      }
+      stage after duration at least 30 min {
+        monitor spo2 continuously
+        ${after}
+      }
+      ${rules}
+      discharge when elapsed >= 100 min
+    }
+  }`;
+  const cases: [string, string, string?][] = [
+    ['elapsed compared strictly: true only after its deadline', 'rule late { when elapsed > 30 min then notify nurse }'],
+    ['elapsed compared with <=', 'rule early { when not (elapsed <= 45 min) then notify nurse }'],
+    ['the dose of an infusion grows between readings', 'rule dosed { when dose(ketamine) >= 0.3 mg/kg then notify nurse }'],
+    ['a threshold from the baseline, held for 2 min', 'rule low { when spo2 < baseline spo2 - 3 % for 2 min then notify nurse }'],
+    ['arithmetic on the reading', 'rule drop { when spo2 - baseline spo2 < -4 % then notify nurse }'],
+    ['a threshold in one stage only', 'rule low_after { when spo2 < 93 during after then notify nurse }'],
+    ['a pause and its resume condition', 'rule pause_low { when spo2 < 92 during infusion then pause infusion\n resume when spo2 >= 95 for 3 min }'],
+    ['an event or a reading', 'rule either { when panic or spo2 < 90 then notify nurse }'],
+    ['a gate that waits for a reading', 'rule low { when spo2 < 91 then notify nurse }', 'gate spo2 >= 95 else defer "low saturation"'],
+  ];
+  const scenario = (): Scenario => {
+    const base = scriptedScenario({
+      participants: [
+        {
+          id: 'p1',
+          vitals: { spo2: [[0, 97], [20, 91], [35, 89], [50, 96], [70, 92], [90, 97]], hr: [[0, 80], [30, 95], [60, 85]] },
+          events: [{ t: 25, name: 'panic' }, { t: 64, name: 'panic' }],
+        },
+      ],
+    });
+    const p = base.participants[0]!;
+    const physiology: Physiology = { truth: (t, exposure) => p.physiology.truth(t, exposure), measure: (_m, v, _t, rng) => Math.round(Math.min(100, normal(rng, v, 1.5))) };
+    return { ...base, participants: [{ ...p, physiology }] };
+  };
+  for (const [what, rules, after] of cases) {
+    it(what, () => {
+      const ir = irOf(body(rules, after));
+      for (let seed = 1; seed <= 12; seed++) {
+        for (const lean of [false, true]) {
+          const [a, e] = both(ir, 'visit', scenario(), seed, lean);
+          expect(e, `seed ${seed}${lean ? ', lean' : ''}`).toBe(a);
+        }
+      }
+    });
+  }
 });

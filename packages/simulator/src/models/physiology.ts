@@ -229,8 +229,39 @@ function exposureGate(t: number, actual: Exposure, planned: Exposure, weightKg: 
   return Math.min(1, totalEffect('hemodynamic', t, actual, weightKg) / p);
 }
 
+interface MeasureKind {
+  readonly name: string;
+  readonly kind: VitalKind | undefined;
+  /** The value of a measure the model does not know (the middle of its declared range). */
+  readonly mid: number;
+  /** Measurement noise SD. */
+  readonly sd: number;
+}
+
+/** Measurement noise SD of a vital (`range`: the declared range of a measure the model does not know). */
+function noiseSd(kind: VitalKind | undefined, range: number): number {
+  switch (kind) {
+    case undefined:
+      return MEASUREMENT.unknownRelSd.value * range;
+    case 'sbp':
+    case 'map':
+      return MEASUREMENT.sbpSd.value;
+    case 'dbp':
+      return MEASUREMENT.dbpSd.value;
+    case 'hr':
+      return MEASUREMENT.hrSd.value;
+    case 'spo2':
+      return MEASUREMENT.spo2Sd.value;
+    case 'rr':
+      return MEASUREMENT.rrSd.value;
+    case 'cadss':
+      return MEASUREMENT.cadssSd.value;
+  }
+}
+
 export class ParticipantPhysiology implements Physiology {
-  private readonly kinds: { name: string; kind: VitalKind | undefined; mid: number; range: number }[];
+  private readonly kinds: MeasureKind[];
+  private readonly byName: Map<string, MeasureKind>;
   private readonly amp = new Map<Route, { sbp: number; dbp: number; hr: number }>();
   private readonly cadssAmp: number;
 
@@ -240,7 +271,11 @@ export class ParticipantPhysiology implements Physiology {
     readonly session: SessionDraw,
     private readonly options: PhysiologyOptions,
   ) {
-    this.kinds = measures.map((m) => ({ name: m.name, kind: vitalKind(m.name), mid: (m.min + m.max) / 2, range: m.max - m.min }));
+    this.kinds = measures.map((m) => {
+      const kind = vitalKind(m.name);
+      return { name: m.name, kind, mid: (m.min + m.max) / 2, sd: noiseSd(kind, m.max - m.min) };
+    });
+    this.byName = new Map(this.kinds.map((k) => [k.name, k]));
     this.cadssAmp = cadssAmplitude(patient, session);
   }
 
@@ -337,7 +372,7 @@ export class ParticipantPhysiology implements Physiology {
    * minute needs neither the blood-pressure response nor the other vitals).
    */
   truthOf(measure: string, t: number, exposure: Exposure): number | undefined {
-    const m = this.kinds.find((k) => k.name === measure);
+    const m = this.byName.get(measure);
     if (m === undefined) return undefined;
     switch (m.kind) {
       case undefined:
@@ -354,22 +389,9 @@ export class ParticipantPhysiology implements Physiology {
   }
 
   measure(measure: string, value: number, _t: number, rng: Rng): number {
-    const m = this.kinds.find((k) => k.name === measure);
-    const kind = m?.kind ?? vitalKind(measure);
-    const sd =
-      kind === undefined
-        ? MEASUREMENT.unknownRelSd.value * (m?.range ?? 0)
-        : kind === 'sbp' || kind === 'map'
-          ? MEASUREMENT.sbpSd.value
-          : kind === 'dbp'
-            ? MEASUREMENT.dbpSd.value
-            : kind === 'hr'
-              ? MEASUREMENT.hrSd.value
-              : kind === 'spo2'
-                ? MEASUREMENT.spo2Sd.value
-                : kind === 'rr'
-                  ? MEASUREMENT.rrSd.value
-                  : MEASUREMENT.cadssSd.value;
+    const m = this.byName.get(measure);
+    const kind = m === undefined ? vitalKind(measure) : m.kind;
+    const sd = m === undefined ? noiseSd(kind, 0) : m.sd;
     let reading = value + normal(rng, 0, sd);
     // What the instrument can display (an oximeter tops out at 100 %, a rating
     // scale starts at 0): a property of the device, applied to the noise only

@@ -1,0 +1,109 @@
+/**
+ * `quietReading`: the engine applies a reading without a full step when it
+ * can tell that nothing but the observation changes. Whatever the inputs,
+ * trying it first (and taking the full step when it declines) must leave
+ * the context and the emitted events exactly as the full step alone does.
+ * The simulator's stepper test checks the same end to end, against the
+ * XState actor, on every example.
+ */
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { createSessionEngine, loadIR, type IR, type ProtocolEmitted, type ProtocolInEvent, type SessionContext } from '../src/index.js';
+import { dosingIR } from './fixtures.js';
+import { groupIR, people } from './fixtures-group.js';
+
+const SEED = 20261127;
+const exampleIR = (): IR => loadIR(JSON.parse(readFileSync(new URL('./fixtures/individual-iv.ir.json', import.meta.url), 'utf8')));
+
+const participant = { id: 'p1', age: 40, weightKg: 70, flags: [], baseline: { sbp: 128, dbp: 80, hr: 72, spo2: 97 } };
+
+// Mostly unremarkable readings (the same side of every threshold: quiet), sometimes ones that cross one.
+const values = (sbp: [number, number], dbp: [number, number], spo2: [number, number], cadss: [number, number]) =>
+  fc.record(
+    {
+      sbp: fc.integer({ min: sbp[0], max: sbp[1] }),
+      dbp: fc.integer({ min: dbp[0], max: dbp[1] }),
+      hr: fc.integer({ min: 60, max: 100 }),
+      spo2: fc.integer({ min: spo2[0], max: spo2[1] }),
+      cadss: fc.integer({ min: cadss[0], max: cadss[1] }),
+    },
+    { requiredKeys: [] },
+  );
+const reading = fc.oneof(
+  { weight: 10, arbitrary: values([118, 135], [70, 85], [94, 100], [0, 4]) },
+  { weight: 1, arbitrary: values([100, 210], [60, 115], [85, 100], [0, 50]) },
+);
+const input = fc.oneof(
+  { weight: 8, arbitrary: reading.map((values): ProtocolInEvent => ({ type: 'measure', values })) },
+  { weight: 1, arbitrary: fc.constantFrom('panic', 'nausea', 'vomiting').map((name): ProtocolInEvent => ({ type: 'event', name })) },
+  { weight: 1, arbitrary: fc.constantFrom<ProtocolInEvent>({ type: 'staff.leave', role: 'therapist' }, { type: 'staff.arrive', role: 'therapist' }) },
+);
+// Minutes between inputs: often none (several at one instant), mostly one, sometimes a long gap past deadlines.
+const gap = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 40 }) });
+
+/** Runs `inputs` on one engine, full steps only or quiet readings first; returns each step's context and output. */
+function run(ir: IR, inputs: readonly (readonly [number, ProtocolInEvent])[], quietFirst: boolean): { steps: string[]; quiet: number } {
+  const engine = createSessionEngine(ir, { session: 'dosing', participant });
+  const c = engine.init(0) as SessionContext;
+  const steps: string[] = [];
+  let quiet = 0;
+  let t = 0;
+  const out: ProtocolEmitted[] = [];
+  engine.start(c, out);
+  for (const [dt, e] of inputs) {
+    t += dt;
+    if (engine.outcome(c) !== null) break;
+    if (!engine.check(c, e).ok) continue;
+    if (quietFirst && e.type === 'measure' && engine.quietReading(c, e.values, t)) quiet++;
+    else {
+      engine.advanceTo(c, t, out);
+      engine.apply(c, e, out);
+    }
+    steps.push(JSON.stringify([c, out]));
+  }
+  return { steps, quiet };
+}
+
+describe('quietReading', () => {
+  for (const [name, ir] of [
+    ['hand-lowered dosing session', dosingIR()],
+    ['individual-iv example', exampleIR()],
+  ] as const) {
+    it(`${name}: trying it first changes nothing (property, seed ${SEED})`, () => {
+      let quiet = 0;
+      fc.assert(
+        fc.property(fc.array(fc.tuple(gap, input), { minLength: 1, maxLength: 120 }), (inputs) => {
+          const full = run(ir, inputs, false);
+          const fast = run(ir, inputs, true);
+          expect(fast.steps).toEqual(full.steps);
+          quiet += fast.quiet;
+        }),
+        { seed: SEED, numRuns: 200 },
+      );
+      // The shortcut was taken, or this test would prove nothing.
+      console.log(`quiet readings: ${quiet}`);
+      expect(quiet).toBeGreaterThan(100);
+    });
+  }
+
+  it('declines when a deadline is due by the reading, when a measure was never read, and for a group session', () => {
+    const ir = dosingIR();
+    const engine = createSessionEngine(ir, { session: 'dosing', participant });
+    const c = engine.init(0) as SessionContext;
+    const out: ProtocolEmitted[] = [];
+    engine.start(c, out);
+    expect(engine.quietReading(c, { spo2: 97 }, 0)).toBe(false); // never read
+    engine.apply(c, { type: 'measure', values: { sbp: 120, dbp: 80, hr: 70, spo2: 97 } }, out);
+    const due = engine.nextDeadline(c)!;
+    expect(engine.quietReading(c, { spo2: 98 }, due - 1)).toBe(true);
+    const before = JSON.stringify(c);
+    expect(engine.quietReading(c, { spo2: 98 }, due)).toBe(false);
+    expect(JSON.stringify(c)).toBe(before);
+
+    const group = createSessionEngine(groupIR(), { session: 'circle', participants: people(4) });
+    const g = group.init(0);
+    group.start(g, []);
+    expect(group.quietReading(g, { spo2: 97 }, 1)).toBe(false);
+  });
+});
