@@ -19,7 +19,6 @@ import {
   mentionsEvent,
   readingAtoms,
   readsOf,
-  sameSide,
   steadyBetweenSteps,
   type CompiledExpr,
   type EvalEnv,
@@ -187,7 +186,18 @@ export interface Plan {
    * group session, or a condition whose value can change between steps
    * (`steadyBetweenSteps`).
    */
-  readonly quiet: ReadonlyMap<string, readonly ReadingAtom[]> | null;
+  readonly quiet: ReadonlyMap<string, QuietMeasure> | null;
+  /** By rule: its condition reads the stage (`reads[i].stage`), events (`reads[i].events`), is volatile; 1 or 0. */
+  readonly readsStage: Uint8Array;
+  readonly readsVolatile: Uint8Array;
+  readonly readsEvents: Uint8Array;
+}
+
+/** How the conditions read one measure (see `Plan.quiet`). */
+export interface QuietMeasure {
+  readonly atoms: readonly ReadingAtom[];
+  /** Some atom compares with a value read from the context (a baseline). */
+  readonly readsEnv: boolean;
 }
 
 export function plan(ir: IR, session: Session, incremental = false): Plan {
@@ -220,18 +230,21 @@ export function plan(ir: IR, session: Session, incremental = false): Plan {
     rulesReading,
     incremental,
     quiet: incremental && ir.setting.mode !== 'group' ? quietPlan(ir, session) : null,
+    readsStage: Uint8Array.from(reads, (x) => (x.stage ? 1 : 0)),
+    readsVolatile: Uint8Array.from(reads, (x) => (x.volatile ? 1 : 0)),
+    readsEvents: Uint8Array.from(reads, (x) => (x.events ? 1 : 0)),
   };
 }
 
-function quietPlan(ir: IR, session: Session): Map<string, ReadingAtom[]> | null {
+function quietPlan(ir: IR, session: Session): Map<string, QuietMeasure> | null {
   const continuous = new Set(session.stages.flatMap((s) => s.administer.filter((a) => a.delivery.kind !== 'once').map((a) => a.drug)));
   const whens = session.rules.map((r) => r.when);
   const others = [...session.rules.flatMap((r) => (r.resume ? [r.resume] : [])), ...(session.discharge ? [session.discharge.expr] : [])];
   if (!whens.every((e) => steadyBetweenSteps(e, continuous, true)) || !others.every((e) => steadyBetweenSteps(e, continuous, false))) return null;
-  const quiet = new Map<string, ReadingAtom[]>();
+  const quiet = new Map<string, QuietMeasure>();
   for (const m of ir.measures) {
     const atoms: ReadingAtom[] = [];
-    if ([...whens, ...others].every((e) => readingAtoms(e, m.name, atoms))) quiet.set(m.name, atoms);
+    if ([...whens, ...others].every((e) => readingAtoms(e, m.name, atoms))) quiet.set(m.name, { atoms, readsEnv: atoms.some((a) => a.readsEnv) });
   }
   return quiet;
 }
@@ -350,6 +363,7 @@ const cloneInfusion = (x: Infusion): Infusion => ({
 
 /** Starts the session at t = 0: population check, first stage. */
 export function start(p: Plan, c: SessionContext, out: Out): void {
+  stepping(p, c);
   const excluded = exclusion(p, c);
   if (excluded) {
     finish(c, { outcome: 'deferred', reason: excluded.reason, span: excluded.span, at: c.t });
@@ -361,6 +375,7 @@ export function start(p: Plan, c: SessionContext, out: Out): void {
 
 /** Processes every deadline up to session minute `t`, in order. */
 export function advanceTo(p: Plan, c: SessionContext, t: number, out: Out): void {
+  stepping(p, c);
   for (let guard = 0; guard < 100_000 && !c.outcome; guard++) {
     const d = nextDeadline(p, c);
     if (d === null || d > t + EPS) break;
@@ -371,6 +386,7 @@ export function advanceTo(p: Plan, c: SessionContext, t: number, out: Out): void
 
 /** Applies a validated input event at session minute `t` (after `advanceTo(t)`). */
 export function apply(p: Plan, c: SessionContext, e: ProtocolInEvent, out: Out): void {
+  stepping(p, c);
   if (c.outcome) return;
   switch (e.type) {
     case 'measure':
@@ -416,23 +432,28 @@ export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record
   if (quiet === null || c.outcome) return false;
   const memo = memos.get(c);
   if (memo === undefined) return false;
-  const due = nextDeadline(p, c);
-  if (due !== null && due <= t + EPS) return false;
+  // A quiet reading moves no deadline: the one found before still holds.
+  if (Number.isNaN(memo.due)) memo.due = nextDeadline(p, c) ?? Infinity;
+  if (memo.due <= t + EPS) return false;
   const sig = stageSignature(c);
-  for (let i = 0; i < p.reads.length; i++) {
-    const r = p.reads[i]!;
-    if (memo.dirty[i] !== 0 || (r.events && memo.event[i] !== 0) || (r.stage && memo.stage[i] !== sig)) return false;
+  const { dirty, event, stage } = memo;
+  for (let i = 0; i < dirty.length; i++) {
+    if (dirty[i] !== 0 || (p.readsEvents[i] === 1 && event[i] !== 0) || (p.readsStage[i] === 1 && stage[i] !== sig)) return false;
   }
-  if (c.stage.gates.includes('pending')) return false;
+  if (c.stage.gates.length > 0 && c.stage.gates.includes('pending')) return false;
   let env: EvalEnv | undefined;
   for (const name in values) {
-    const atoms = quiet.get(name);
+    const q = quiet.get(name);
     const last = c.last[name];
-    if (atoms === undefined || last === undefined) return false;
+    if (q === undefined || last === undefined) return false;
     const value = values[name]!;
-    if (atoms.length === 0 || value === last.value) continue;
-    env ??= makeEnv(p, c);
-    for (const a of atoms) if (!sameSide(a, last.value, value, env)) return false;
+    if (value === last.value) continue;
+    if (q.readsEnv) env ??= makeEnv(p, c);
+    const atoms = q.atoms;
+    for (let i = 0; i < atoms.length; i++) {
+      const a = atoms[i]!;
+      if (a.test(last.value, env!) !== a.test(value, env!)) return false;
+    }
   }
   if (t > c.t) c.t = t;
   for (const name in values) c.last[name] = { value: values[name]!, at: c.t };
@@ -519,8 +540,8 @@ export function sessionStateOf(p: Plan, c: SessionContext): SessionState {
 
 /** Staff at instant `d`: releases first, then waits that can be served, then expired waits. */
 export function staffTick(p: Plan, c: StaffState, d: number, out: Out): void {
-  const released = c.busy.filter((b) => b.until <= d + EPS);
-  if (released.length) c.busy = c.busy.filter((b) => b.until > d + EPS);
+  if (c.busy.some((b) => b.until <= d + EPS)) c.busy = c.busy.filter((b) => b.until > d + EPS);
+  if (c.pending.length === 0) return;
   assignPending(p, c, out);
   for (const q of c.pending.filter((x) => x.deadline <= d + EPS)) {
     c.pending.splice(c.pending.indexOf(q), 1);
@@ -545,9 +566,11 @@ export function tick(p: Plan, c: SessionContext, d: number, out: Out): void {
   const due = stageDue(p, c);
   // The stage ends at this instant (the last stage's minimum is not an end: it waits for discharge).
   const endsNow = due !== null && Math.abs(due - d) <= EPS && (!isLast(p, c) || c.stage.minReached);
-  stage.monitors.forEach((m, i) => {
+  const monitors = stage.monitors;
+  for (let i = 0; i < monitors.length; i++) {
+    const m = monitors[i]!;
     const n = c.stage.monitorNext[i];
-    if (n === null || n === undefined || n > d + EPS) return;
+    if (n === null || n === undefined || n > d + EPS) continue;
     if (m.schedule.kind === 'every') {
       if (!endsNow) request(p, c, i, out);
       c.stage.monitorNext[i] = n + m.schedule.minutes;
@@ -555,7 +578,7 @@ export function tick(p: Plan, c: SessionContext, d: number, out: Out): void {
       request(p, c, i, out);
       c.stage.monitorNext[i] = null;
     }
-  });
+  }
   settle(p, c, out);
 }
 
@@ -588,6 +611,12 @@ interface Memo {
   readonly dirty: Uint8Array;
   readonly stage: Float64Array;
   readonly event: Uint8Array;
+  /**
+   * `nextDeadline` (Infinity: none) as found by `quietReading`, which moves
+   * no deadline; NaN once a full step (`start`, `advanceTo`, `apply`) may
+   * have moved it.
+   */
+  due: number;
 }
 const memos = new WeakMap<object, Memo>();
 
@@ -606,11 +635,18 @@ function readingsChanged(p: Plan, c: SessionContext, values: Readonly<Record<str
   }
 }
 
+/** A full step begins: the deadline `quietReading` remembered may move. */
+function stepping(p: Plan, c: SessionContext): void {
+  if (p.quiet === null) return;
+  const memo = memos.get(c);
+  if (memo !== undefined) memo.due = Number.NaN;
+}
+
 function memoOf(p: Plan, c: SessionContext): Memo {
   let memo = memos.get(c);
   if (memo === undefined) {
     const n = p.session.rules.length;
-    memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n) };
+    memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n), due: Number.NaN };
     memos.set(c, memo);
   }
   return memo;
@@ -621,54 +657,59 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
   const stops: { stage: string; rule: Rule }[] = [];
   const rules = p.session.rules;
   const memo = p.incremental ? memoOf(p, c) : undefined;
+  const was = c.conditions.was;
+  // The stage signature as of now; only a fired rule can change it.
+  let sig = memo !== undefined ? stageSignature(c) : 0;
   for (let i = 0; i < rules.length; i++) {
     const r = rules[i]!;
-    const reads = p.reads[i]!;
-    // Unchanged inputs, unchanged value (and `was` already holds it): nothing to do.
-    if (
-      memo !== undefined &&
-      memo.dirty[i] === 0 &&
-      !reads.volatile &&
-      (!reads.events || (eventNow === undefined && memo.event[i] === 0)) &&
-      (!reads.stage || memo.stage[i] === stageSignature(c))
-    ) {
-      continue;
-    }
     if (memo !== undefined) {
+      // Unchanged inputs, unchanged value (and `was` already holds it): nothing to do.
+      if (
+        memo.dirty[i] === 0 &&
+        p.readsVolatile[i] === 0 &&
+        (p.readsEvents[i] === 0 || (eventNow === undefined && memo.event[i] === 0)) &&
+        (p.readsStage[i] === 0 || memo.stage[i] === sig)
+      ) {
+        continue;
+      }
       memo.dirty[i] = 0;
       memo.event[i] = eventNow === undefined ? 0 : 1;
-      memo.stage[i] = stageSignature(c);
+      memo.stage[i] = sig;
     }
     const w = p.when[i]!(env) === true;
-    const fire = w && (!c.conditions.was[r.id] || (eventNow !== undefined && p.eventRules.has(r.id)));
-    c.conditions.was[r.id] = w;
+    const fire = w && (!was[r.id] || (eventNow !== undefined && p.eventRules.has(r.id)));
+    was[r.id] = w;
     if (fire) {
       fireRule(p, c, r, out, stops);
       if (c.outcome) return;
+      if (memo !== undefined) sig = stageSignature(c);
     }
   }
   // Resumes: a rule holding a pause lets go when its resume condition holds.
-  for (let i = 0; i < rules.length; i++) {
-    const r = rules[i]!;
-    const resume = p.resume[i];
-    if (!resume || !c.stage.pausers.includes(r.id)) continue;
-    if (resume(env) === true) {
-      c.stage.pausers = c.stage.pausers.filter((x) => x !== r.id);
-      if (c.stage.pausers.length === 0) resumeStage(p, c, r, out);
+  if (c.stage.pausers.length > 0) {
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      const resume = p.resume[i];
+      if (!resume || !c.stage.pausers.includes(r.id)) continue;
+      if (resume(env) === true) {
+        c.stage.pausers = c.stage.pausers.filter((x) => x !== r.id);
+        if (c.stage.pausers.length === 0) resumeStage(p, c, r, out);
+      }
     }
   }
   for (const s of stops) stopStage(p, c, s.stage, s.rule, out);
   if (c.outcome) return;
   // Gates: evaluated once every measure they read was observed in this stage.
-  const stage = currentStage(p, c);
-  stage.gates.forEach((g, i) => {
-    if (c.outcome || c.stage.gates[i] !== 'pending') return;
+  const gates = currentStage(p, c).gates;
+  for (let i = 0; i < gates.length; i++) {
+    const g = gates[i]!;
+    if (c.outcome || c.stage.gates[i] !== 'pending') continue;
     const needs = p.gateMeasures[c.stageIndex]![i]!;
-    if (!needs.every((m) => (c.last[m]?.at ?? -1) >= c.stage.enteredAt - EPS)) return;
+    if (!needs.every((m) => (c.last[m]?.at ?? -1) >= c.stage.enteredAt - EPS)) continue;
     const v = p.gates[c.stageIndex]![i]!(makeEnv(p, c));
     if (v === true) c.stage.gates[i] = 'passed';
     else if (v === false) gateFails(p, c, out, g.otherwise.kind, g.otherwise.reason, g.span);
-  });
+  }
   if (c.outcome) return;
   if (isLast(p, c) && c.stage.minReached) {
     const d = p.session.discharge;
@@ -1125,8 +1166,10 @@ export function assignPending(p: Plan, c: StaffState, out: Out): void {
  * a line stops holding, and recorded.
  */
 export function checkStaffing(p: Plan, c: StaffState, out: Out, participants: number, lineLow?: (number | null)[]): void {
+  const lines = p.session.staffing;
+  if (lines.length === 0) return;
   const stage = currentStage(p, c).name;
-  p.session.staffing.forEach((l, i) => {
+  lines.forEach((l, i) => {
     const applies = l.during.length === 0 || l.during.includes(stage);
     const required = staffRequired(l, participants);
     const actual = p.group ? free(p, c, l.role) : (c.present[l.role] ?? 0);
@@ -1161,14 +1204,11 @@ function violate(
 function request(p: Plan, c: SessionContext, line: number, out: Out): void {
   const s = currentStage(p, c);
   const m = s.monitors[line]!;
-  out.push({
-    type: 'measure.request',
-    measures: [...m.measures],
-    stage: s.name,
-    ...(m.schedule.kind === 'continuously' ? { continuous: true as const } : {}),
-    span: m.span,
-    at: c.t,
-  });
+  out.push(
+    m.schedule.kind === 'continuously'
+      ? { type: 'measure.request', measures: m.measures.slice(), stage: s.name, continuous: true, span: m.span, at: c.t }
+      : { type: 'measure.request', measures: m.measures.slice(), stage: s.name, span: m.span, at: c.t },
+  );
 }
 
 // ── Environment for expressions ──────────────────────────────────────────

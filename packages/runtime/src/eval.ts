@@ -260,6 +260,33 @@ export function compileExpr(e: Expr, key = ''): CompiledExpr {
           };
         }
         default: {
+          // The common `sbp > 180`: the number inline, the comparison written out.
+          if (e.right.kind === 'number') {
+            const k = e.right.value;
+            const num1 = (env: EvalEnv) => num(fl(env));
+            switch (e.op) {
+              case '<':
+                return (env) => {
+                  const a = num1(env);
+                  return a === null ? null : a < k;
+                };
+              case '<=':
+                return (env) => {
+                  const a = num1(env);
+                  return a === null ? null : a <= k;
+                };
+              case '>':
+                return (env) => {
+                  const a = num1(env);
+                  return a === null ? null : a > k;
+                };
+              case '>=':
+                return (env) => {
+                  const a = num1(env);
+                  return a === null ? null : a >= k;
+                };
+            }
+          }
           const op = numericOp(e.op);
           return (env) => {
             const a = num(fl(env));
@@ -425,19 +452,28 @@ export function compareValues(op: CompareOp, l: Value, r: Value): Value {
   const a = num(l);
   const b = num(r);
   if (a === null || b === null) return null;
-  return numericOp(op)(a, b);
+  switch (op) {
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    default:
+      return a >= b;
+  }
 }
 
 /**
- * One place where an expression reads a measure's latest value: compared by
- * `op` with `other`, a value fixed for the session (numbers, baselines,
- * arithmetic and `max`/`min` of those). `readingLeft`: the reading is the
- * left operand.
+ * One place where an expression reads a measure's latest value: compared
+ * with a value fixed for the session (numbers, baselines, arithmetic and
+ * `max`/`min` of those). `test(reading, env)` is that comparison's value
+ * for a reading (the other operand read through `env`).
  */
 export interface ReadingAtom {
-  readonly op: CompareOp;
-  readonly other: CompiledExpr;
-  readonly readingLeft: boolean;
+  readonly test: (reading: number, env: EvalEnv) => Value;
+  /** `test` reads `env` (the other operand is not a number). */
+  readonly readsEnv: boolean;
 }
 
 const COMPARISONS: ReadonlySet<string> = new Set<CompareOp>(['<', '<=', '>', '>=', '==', '!=']);
@@ -478,21 +514,25 @@ export function readingAtoms(e: Expr, measure: string, out: ReadingAtom[]): bool
   if (e.kind === 'binary' && COMPARISONS.has(e.op)) {
     const op = e.op as CompareOp;
     if (readsMeasure(e.left, measure) && fixedForSession(e.right)) {
-      out.push({ op, other: compileExpr(e.right), readingLeft: true });
+      out.push(atom(op, e.right, true));
       return true;
     }
     if (readsMeasure(e.right, measure) && fixedForSession(e.left)) {
-      out.push({ op, other: compileExpr(e.left), readingLeft: false });
+      out.push(atom(op, e.left, false));
       return true;
     }
   }
   return childrenOf(e).every((c) => readingAtoms(c, measure, out));
 }
 
-/** Whether a reading of `from` → `to` leaves the atom's value unchanged (`other` read through `env`). */
-export function sameSide(atom: ReadingAtom, from: number, to: number, env: EvalEnv): boolean {
-  const k = atom.other(env);
-  return atom.readingLeft ? compareValues(atom.op, from, k) === compareValues(atom.op, to, k) : compareValues(atom.op, k, from) === compareValues(atom.op, k, to);
+function atom(op: CompareOp, other: Expr, readingLeft: boolean): ReadingAtom {
+  if (other.kind === 'number') {
+    // The common case (`spo2 < 90`): nothing to read.
+    const k = other.value;
+    return { test: readingLeft ? (v) => compareValues(op, v, k) : (v) => compareValues(op, k, v), readsEnv: false };
+  }
+  const f = compileExpr(other);
+  return { test: readingLeft ? (v, env) => compareValues(op, v, f(env)) : (v, env) => compareValues(op, f(env), v), readsEnv: true };
 }
 
 /**

@@ -295,8 +295,19 @@ class ExposureTracker {
     return 'oral';
   }
 
-  /** What was delivered up to `t`. */
+  private atT = Number.NaN;
+  private atVersion = -1;
+  private at: Exposure | null = null;
+
+  /** What was delivered up to `t`: the same object for the same `t` until delivery changes course (models may memoize on it). */
   exposure(t: number): Exposure {
+    if (this.at !== null && this.atT === t && this.atVersion === this.version) return this.at;
+    this.atT = t;
+    this.atVersion = this.version;
+    return (this.at = this.delivered(t));
+  }
+
+  private delivered(t: number): Exposure {
     if (this.open.length === 0) return { doses: this.closed };
     const doses = this.closed.slice();
     for (const inf of this.open) {
@@ -695,7 +706,8 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       const due = machine.nextDue();
       const reach = first ? instantMs > machine.now() : false;
       if (!reach && (due === null || due > machine.now())) break;
-      machine.set(Math.max(instantMs, machine.now()));
+      // A lean trace has nothing to record when the clock moved and nothing fired (a full one records the dose by now).
+      if (!machine.set(Math.max(instantMs, machine.now())) && lean) continue;
       afterStep();
       answerAll();
     }

@@ -46,8 +46,12 @@ export interface Stepper {
   send(e: ProtocolInEvent): boolean;
   /** The clock reading (ms). */
   now(): number;
-  /** Sets the clock (never backwards); a timer due by then fires once. */
-  set(ms: number): void;
+  /**
+   * Sets the clock (never backwards); a timer due by then fires once.
+   * Returns false when it is known that nothing fired (the engine stepper);
+   * true otherwise (the actor stepper cannot tell).
+   */
+  set(ms: number): boolean;
   /** The earliest clock reading at which the timer fires, or null. */
   nextDue(): number | null;
   /** What the session emitted since the last call, in order. */
@@ -140,6 +144,7 @@ export function actorStepper(ir: IR, options: MachineOptions): Stepper {
     set: (ms) => {
       clock.set(ms);
       check();
+      return true;
     },
     nextDue: () => clock.nextDue(),
     take: () => {
@@ -225,11 +230,12 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
     set: (ms) => {
       if (ms < now) throw new Error('Unable to travel back in time');
       now = ms;
-      if (!armed || over || now - since < timeout) return;
+      if (!armed || over || now - since < timeout) return false;
       armed = false;
       const before = lastDue;
       engine.advanceTo(c, minutes(), out);
       commit(before, true);
+      return true;
     },
     nextDue: () => (armed ? firesAtMs : null),
     take: () => {

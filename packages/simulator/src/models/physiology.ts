@@ -296,15 +296,33 @@ export class ParticipantPhysiology implements Physiology {
     return exposureGate(t0, exposure, this.options.planned, this.patient.weightKg);
   }
 
+  // The last hemodynamic and dissociative effects computed, by time and exposure object: a reading of
+  // blood pressure and pulse asks for three measures at one minute (the driver passes one exposure object).
+  private hemoAt = Number.NaN;
+  private hemoExposure: Exposure | null = null;
+  private hemo = { dSbp: 0, dDbp: 0, dHr: 0 };
+  private disAt = Number.NaN;
+  private disExposure: Exposure | null = null;
+  private dis = 0;
+
   /** The drug's and a surge's contribution to SBP, DBP and pulse at `t`. */
-  private hemodynamic(t: number, exposure: Exposure): { dSbp: number; dDbp: number; dHr: number } {
+  private hemodynamic(t: number, exposure: Exposure): { readonly dSbp: number; readonly dDbp: number; readonly dHr: number } {
+    if (this.hemoAt === t && this.hemoExposure === exposure) return this.hemo;
+    const hemo = this.hemodynamicNow(t, exposure);
+    this.hemoAt = t;
+    this.hemoExposure = exposure;
+    return (this.hemo = hemo);
+  }
+
+  private hemodynamicNow(t: number, exposure: Exposure): { dSbp: number; dDbp: number; dHr: number } {
     const s = this.session;
     const hemo = effectByRoute('hemodynamic', t, exposure, this.patient.weightKg);
     let dSbp = 0;
     let dDbp = 0;
     let dHr = 0;
-    for (const [route, e] of Object.entries(hemo) as [Route, number][]) {
-      const a = this.amplitude(route);
+    for (const route in hemo) {
+      const e = hemo[route as Route]!;
+      const a = this.amplitude(route as Route);
       dSbp += a.sbp * e;
       dDbp += a.dbp * e;
       dHr += a.hr * e;
@@ -322,7 +340,10 @@ export class ParticipantPhysiology implements Physiology {
 
   /** The dissociative effect at `t` (reference-peak units). */
   private dissociative(t: number, exposure: Exposure): number {
-    return totalEffect('dissociative', t, exposure, this.patient.weightKg);
+    if (this.disAt === t && this.disExposure === exposure) return this.dis;
+    this.disAt = t;
+    this.disExposure = exposure;
+    return (this.dis = totalEffect('dissociative', t, exposure, this.patient.weightKg));
   }
 
   private spo2(t: number, exposure: Exposure, dis: number): number {
@@ -383,8 +404,15 @@ export class ParticipantPhysiology implements Physiology {
         return this.cadss(t, this.dissociative(t, exposure));
       case 'rr':
         return this.patient.baseline.rr + slow(this.session.slow.rr, t);
-      default:
-        return this.vitals(t, exposure)[m.kind];
+      // As `vitals` computes them, term for term.
+      case 'sbp':
+        return this.baseline().sbp + slow(this.session.slow.sbp, t) + this.hemodynamic(t, exposure).dSbp;
+      case 'dbp':
+        return this.baseline().dbp + slow(this.session.slow.dbp, t) + this.hemodynamic(t, exposure).dDbp;
+      case 'hr':
+        return this.patient.baseline.hr + slow(this.session.slow.hr, t) + this.hemodynamic(t, exposure).dHr;
+      case 'map':
+        return this.vitals(t, exposure).map;
     }
   }
 
