@@ -195,6 +195,9 @@ export interface Plan {
 
 /** How the conditions read one measure (see `Plan.quiet`). */
 export interface QuietMeasure {
+  /** The declared range: a reading outside it is not quiet (the full path rejects it). */
+  readonly min: number;
+  readonly max: number;
   readonly atoms: readonly ReadingAtom[];
   /** Some atom compares with a value read from the context (a baseline). */
   readonly readsEnv: boolean;
@@ -244,7 +247,7 @@ function quietPlan(ir: IR, session: Session): Map<string, QuietMeasure> | null {
   const quiet = new Map<string, QuietMeasure>();
   for (const m of ir.measures) {
     const atoms: ReadingAtom[] = [];
-    if ([...whens, ...others].every((e) => readingAtoms(e, m.name, atoms))) quiet.set(m.name, { atoms, readsEnv: atoms.some((a) => a.readsEnv) });
+    if ([...whens, ...others].every((e) => readingAtoms(e, m.name, atoms))) quiet.set(m.name, { min: m.min, max: m.max, atoms, readsEnv: atoms.some((a) => a.readsEnv) });
   }
   return quiet;
 }
@@ -416,7 +419,7 @@ export function apply(p: Plan, c: SessionContext, e: ProtocolInEvent, out: Out):
 }
 
 /**
- * Applies a `measure` event (validated) at session minute `t` when that
+ * Applies a `measure` event at session minute `t` when that
  * changes nothing but the latest observations, and returns true; returns
  * false, changing nothing, when it cannot tell cheaply that this is so (the
  * caller then takes the full path: `advanceTo`, `apply`). Exactly what the
@@ -425,28 +428,26 @@ export function apply(p: Plan, c: SessionContext, e: ProtocolInEvent, out: Out):
  * no gate of the stage is pending, each measure was read before, and each
  * new reading falls on the same side as the last one of every value a
  * condition compares it with. A pulse oximeter read every minute mostly
- * passes this test.
+ * passes this test. The readings need not have been validated: one that
+ * `validateEvent` would reject (not a declared measure, not a finite number,
+ * out of range) is never quiet.
  */
 export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record<string, number>>, t: number): boolean {
   const quiet = p.quiet;
   if (quiet === null || c.outcome) return false;
   const memo = memos.get(c);
   if (memo === undefined) return false;
-  // A quiet reading moves no deadline: the one found before still holds.
-  if (Number.isNaN(memo.due)) memo.due = nextDeadline(p, c) ?? Infinity;
-  if (memo.due <= t + EPS) return false;
-  const sig = stageSignature(c);
-  const { dirty, event, stage } = memo;
-  for (let i = 0; i < dirty.length; i++) {
-    if (dirty[i] !== 0 || (p.readsEvents[i] === 1 && event[i] !== 0) || (p.readsStage[i] === 1 && stage[i] !== sig)) return false;
-  }
-  if (c.stage.gates.length > 0 && c.stage.gates.includes('pending')) return false;
+  // What does not depend on the reading, found once after each full step: a quiet reading changes none of it.
+  if (Number.isNaN(memo.quietBefore)) memo.quietBefore = quietBefore(p, c, memo);
+  if (t + EPS >= memo.quietBefore) return false;
   let env: EvalEnv | undefined;
   for (const name in values) {
     const q = quiet.get(name);
     const last = c.last[name];
     if (q === undefined || last === undefined) return false;
     const value = values[name]!;
+    // What `validateEvent` accepts: anything else takes the full path, which rejects it.
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < q.min || value > q.max) return false;
     if (value === last.value) continue;
     if (q.readsEnv) env ??= makeEnv(p, c);
     const atoms = q.atoms;
@@ -458,6 +459,21 @@ export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record
   if (t > c.t) c.t = t;
   for (const name in values) c.last[name] = { value: values[name]!, at: c.t };
   return true;
+}
+
+/**
+ * The time before which a reading may be quiet as far as the rest of the
+ * context goes (the next deadline), or -Infinity: a rule condition is not
+ * up to date on this context, or a gate of the stage is pending.
+ */
+function quietBefore(p: Plan, c: SessionContext, memo: Memo): number {
+  const sig = stageSignature(c);
+  const { dirty, event, stage } = memo;
+  for (let i = 0; i < dirty.length; i++) {
+    if (dirty[i] !== 0 || (p.readsEvents[i] === 1 && event[i] !== 0) || (p.readsStage[i] === 1 && stage[i] !== sig)) return -Infinity;
+  }
+  if (c.stage.gates.includes('pending')) return -Infinity;
+  return nextDeadline(p, c) ?? Infinity;
 }
 
 /** The next session minute at which something is due, or null. */
@@ -612,11 +628,11 @@ interface Memo {
   readonly stage: Float64Array;
   readonly event: Uint8Array;
   /**
-   * `nextDeadline` (Infinity: none) as found by `quietReading`, which moves
-   * no deadline; NaN once a full step (`start`, `advanceTo`, `apply`) may
-   * have moved it.
+   * `quietBefore` as found by `quietReading` (a quiet reading changes
+   * nothing it depends on); NaN once a full step (`start`, `advanceTo`,
+   * `apply`) may have changed it.
    */
-  due: number;
+  quietBefore: number;
 }
 const memos = new WeakMap<object, Memo>();
 
@@ -639,14 +655,14 @@ function readingsChanged(p: Plan, c: SessionContext, values: Readonly<Record<str
 function stepping(p: Plan, c: SessionContext): void {
   if (p.quiet === null) return;
   const memo = memos.get(c);
-  if (memo !== undefined) memo.due = Number.NaN;
+  if (memo !== undefined) memo.quietBefore = Number.NaN;
 }
 
 function memoOf(p: Plan, c: SessionContext): Memo {
   let memo = memos.get(c);
   if (memo === undefined) {
     const n = p.session.rules.length;
-    memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n), due: Number.NaN };
+    memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n), quietBefore: Number.NaN };
     memos.set(c, memo);
   }
   return memo;

@@ -104,13 +104,15 @@ export interface SessionEngine<C extends { origin: number; t: number } = Session
   /** The next session minute at which something is due, or null. */
   nextDeadline(c: C): number | null;
   /**
-   * Applies a `measure` event that `check` accepted, at session minute `t`,
-   * when the engine can tell that it changes nothing but the latest
+   * Applies the readings of a `measure` event at session minute `t` when
+   * the engine can tell that they change nothing but the latest
    * observations (no rule, resume or discharge condition changes, nothing
-   * is due): returns true, and the context is exactly what `advanceTo` and
-   * `apply` would have made it, with nothing emitted. Otherwise returns
-   * false and changes nothing. Only engines from `createSessionEngine` of an
-   * individual session can tell; others always return false.
+   * is due) and that `check` would accept them: returns true, and the
+   * context is exactly what `advanceTo` and `apply` would have made it, with
+   * nothing emitted. Otherwise returns false and changes nothing (then
+   * `check`, `advanceTo` and `apply` as usual). Only engines from
+   * `createSessionEngine` of an individual session can tell; others always
+   * return false.
    */
   quietReading(c: C, values: Readonly<Record<string, number>>, t: number): boolean;
   stageIndex(c: C): number;

@@ -44,6 +44,12 @@ export const STATS_VERSION = 1 as const;
 export const STATS_CHUNK_SIZE = 32;
 /** Chunks in flight or awaiting merge, per worker. */
 export const STATS_WINDOW_PER_WORKER = 4;
+/**
+ * Chunks handed to one worker at a time: it has the next one queued when it
+ * finishes one, instead of idling until the main thread (which shares the
+ * cores) gets round to answering.
+ */
+export const STATS_QUEUE_PER_WORKER = 2;
 /** Minutes-paused histogram: 1-minute bins from 0, the last bin collects everything above. */
 export const PAUSE_HISTOGRAM_MINUTES = 240;
 /** Onset histogram (sedation onset after dosing): bins of this many minutes up to `ONSET_HISTOGRAM_MINUTES`. */
@@ -913,7 +919,8 @@ function runInWorkers(
   let next = 0; // next chunk to hand out
   const window = STATS_WINDOW_PER_WORKER * count;
   const pool: Worker[] = [];
-  const idle: Worker[] = [];
+  // Chunks handed to each worker and not yet answered.
+  const queued = new Map<Worker, number>();
   return new Promise<StatsAccumulator>((resolve, reject) => {
     let settled = false;
     const finish = (error?: Error) => {
@@ -924,11 +931,16 @@ function runInWorkers(
       else resolve(acc);
     };
     const dispatch = () => {
-      while (idle.length > 0 && next < chunks && next < merged + window) {
-        const w = idle.pop()!;
-        const [start, end] = bounds(next);
-        w.postMessage({ type: 'chunk', index: next, start, end } satisfies StatsWorkerRequest);
-        next++;
+      // Round after round: each worker's queue is topped up evenly.
+      for (let round = 1; round <= STATS_QUEUE_PER_WORKER; round++) {
+        for (const w of pool) {
+          if (next >= chunks || next >= merged + window) return;
+          if (queued.get(w)! >= round) continue;
+          const [start, end] = bounds(next);
+          w.postMessage({ type: 'chunk', index: next, start, end } satisfies StatsWorkerRequest);
+          queued.set(w, queued.get(w)! + 1);
+          next++;
+        }
       }
     };
     for (let i = 0; i < count; i++) {
@@ -940,7 +952,7 @@ function runInWorkers(
         return;
       }
       pool.push(w);
-      idle.push(w);
+      queued.set(w, 0);
       w.on('message', (m: StatsWorkerReply) => {
         if (settled) return;
         if (m.type === 'progress') report(m.sessions);
@@ -956,7 +968,7 @@ function runInWorkers(
             waiting.delete(merged);
             merged++;
           }
-          idle.push(w);
+          queued.set(w, queued.get(w)! - 1);
           if (merged === chunks) finish();
           else dispatch();
         }

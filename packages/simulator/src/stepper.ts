@@ -213,13 +213,13 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
     },
     send: (e) => {
       if (over) return false;
+      // A quiet reading (valid, nothing due, the deadline where it was: no timer to re-arm).
+      if (e.type === 'measure' && e.participant === undefined && engine.quietReading(c, e.values, minutes())) return true;
       const check = engine.check(c, e);
       if (!check.ok) {
         out.push({ type: 'input.rejected', code: check.error.code, reason: check.error.message, event: e, at: Math.max(c.t, minutes()) } as ProtocolEmitted);
         return false;
       }
-      // Nothing is due and the deadline stays where it was: no timer to re-arm.
-      if (e.type === 'measure' && engine.quietReading(c, e.values, minutes())) return true;
       const before = lastDue;
       engine.advanceTo(c, minutes(), out);
       engine.apply(c, e, out);
