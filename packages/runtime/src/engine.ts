@@ -693,8 +693,9 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
       memo.stage[i] = sig;
     }
     const w = p.when[i]!(env) === true;
-    const fire = w && (!was[r.id] || (eventNow !== undefined && p.eventRules.has(r.id)));
-    was[r.id] = w;
+    const before = was[r.id];
+    const fire = w && (!before || (eventNow !== undefined && p.eventRules.has(r.id)));
+    if (before !== w) was[r.id] = w;
     if (fire) {
       fireRule(p, c, r, out, stops);
       if (c.outcome) return;

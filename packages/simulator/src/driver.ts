@@ -775,7 +775,9 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     // The next instant: the earliest of the next timer, scenario input, tick and the horizon.
     let next = horizon;
     if (nextInput < inputs.length) next = Math.min(next, inputs[nextInput]!.t);
-    next = Math.min(next, tick * resolution);
+    // A lean trace has nothing to do at a tick without continuous monitors (no truth samples):
+    // the next instant that has something catches the tick count up (step 3).
+    if (!quick || continuous.length > 0) next = Math.min(next, tick * resolution);
     let nextMs = next * MINUTE;
     const due = machine.nextDue();
     if (due !== null && due <= nextMs) {

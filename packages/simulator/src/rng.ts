@@ -40,6 +40,19 @@ export function hashString(s: string, salt = 0): number {
   return mix32(h ^ s.length);
 }
 
+// The two hashes of a fork label. Models fork the same few labels in every session
+// (`measure:p1`, `adverse`, …): hashed once each, up to a bound.
+const LABEL_CACHE_LIMIT = 4096;
+const labelCache = new Map<string, readonly [number, number]>();
+function labelHashes(label: string): readonly [number, number] {
+  let h = labelCache.get(label);
+  if (h === undefined) {
+    h = [hashString(label, 0x5bd1e995), hashString(label, 0x27d4eb2f)];
+    if (labelCache.size < LABEL_CACHE_LIMIT) labelCache.set(label, h);
+  }
+  return h;
+}
+
 class Sfc32 implements Rng {
   private a: number;
   private b: number;
@@ -78,8 +91,7 @@ class Sfc32 implements Rng {
   }
 
   fork(label: string): Rng {
-    const h1 = hashString(label, 0x5bd1e995);
-    const h2 = hashString(label, 0x27d4eb2f);
+    const [h1, h2] = labelHashes(label);
     return new Sfc32(mix32(this.hi ^ h1) ^ Math.imul(this.lo, 0x9e3779b1), mix32(this.lo ^ h2 ^ mix32(this.hi)));
   }
 }
