@@ -50,6 +50,16 @@ export const STATS_WINDOW_PER_WORKER = 4;
  * cores) gets round to answering.
  */
 export const STATS_QUEUE_PER_WORKER = 2;
+/**
+ * Heap limits of a stats worker (MiB). What a worker keeps is one chunk's
+ * accumulator and the session it is running (about 8 MiB in all for
+ * examples/individual-iv.kap, a few MiB more for a group of 12); the rest is
+ * garbage. Without limits V8 lets a busy worker's heap grow with the length
+ * of the run, so peak memory would depend on the number of sessions after
+ * all. A worker that needs more stops with a clear error (run with one
+ * worker: the main thread has no such limit).
+ */
+export const STATS_WORKER_HEAP_MB = { oldGeneration: 32, youngGeneration: 16 } as const;
 /** Minutes-paused histogram: 1-minute bins from 0, the last bin collects everything above. */
 export const PAUSE_HISTOGRAM_MINUTES = 240;
 /** Onset histogram (sedation onset after dosing): bins of this many minutes up to `ONSET_HISTOGRAM_MINUTES`. */
@@ -946,7 +956,11 @@ function runInWorkers(
     for (let i = 0; i < count; i++) {
       let w: Worker;
       try {
-        w = new Worker(url, { workerData: data, execArgv: workerExecArgv() });
+        w = new Worker(url, {
+          workerData: data,
+          execArgv: workerExecArgv(),
+          resourceLimits: { maxOldGenerationSizeMb: STATS_WORKER_HEAP_MB.oldGeneration, maxYoungGenerationSizeMb: STATS_WORKER_HEAP_MB.youngGeneration },
+        });
       } catch (error) {
         finish(new StatsError(`cannot start a stats worker from ${String(url)}: ${error instanceof Error ? error.message : String(error)}`));
         return;
@@ -973,7 +987,11 @@ function runInWorkers(
           else dispatch();
         }
       });
-      w.on('error', (error) => finish(error instanceof Error ? error : new Error(String(error))));
+      w.on('error', (error) => {
+        if ((error as { code?: unknown }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+          finish(new StatsError(`a stats worker ran out of its ${STATS_WORKER_HEAP_MB.oldGeneration} MiB heap; run with one worker (workers: 1, --workers 1), which has no such limit`));
+        } else finish(error instanceof Error ? error : new Error(String(error)));
+      });
       w.on('exit', (code) => {
         if (!settled) finish(new StatsError(`a stats worker stopped (exit code ${code}) before the run was complete`));
       });

@@ -76,6 +76,13 @@ describe('runStats', () => {
     expect(other).not.toBe(one);
   });
 
+  it('a worker that outgrows its heap limit ends the run with a clear error', async () => {
+    const hungry = new URL('./fixtures/hungry-worker.mjs', import.meta.url);
+    const run = runStats(IV, { sessions: 4, seed: 2, workers: 2, chunkSize: 1, workerUrl: hungry });
+    await expect(run).rejects.toThrow(StatsError);
+    await expect(run).rejects.toThrow(/ran out of its 32 MiB heap; run with one worker/);
+  }, 30_000);
+
   it('progress is reported up to the total, with workers too', async () => {
     const seen: number[] = [];
     await runStats(IV, { sessions: 4, seed: 2, workers: 2, chunkSize: 2, onProgress: (done, total) => {
