@@ -672,7 +672,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       const a = answers.shift()!;
       measureNow(a.member, a.participant, a.measures, a.monitor);
     }
-    answers.length = 0;
+    if (answers.length !== 0) answers.length = 0;
   };
 
   // Start: the participants' state before the session (every trace has a truth sample at 0), then the machine.
