@@ -1,13 +1,16 @@
 // Simulator throughput and Monte Carlo memory (`pnpm bench simulator`):
 //   1. Monte Carlo sessions/s of `runStats` on examples/individual-iv.kap
-//      (session dosing), with 1 worker (this thread) and 2 worker threads;
+//      (session dosing), with 1 worker (this thread) and 2 worker threads,
+//      over 10,240 and 102,400 sessions;
 //   2. the simulator's events/s (`simulate`, scenarios pre-built) as a ratio
 //      to sending the very same input events (readings, observations, staff
 //      changes, recorded from those simulations) to the same machine with
 //      bare `actor.send` on a SimulatedClock set to each event's time;
 //   3. peak memory (maxRSS of a child process) of `runStats` (2 workers) for
-//      10,000 and 100,000 sessions: streaming means the two are about equal.
-//      At today's rate the 100,000-session run takes a couple of minutes.
+//      10,000, 100,000 and 200,000 sessions: streaming means they are about
+//      equal. A run's first few ten thousand sessions still add a little (the
+//      JIT's code, the worker heaps growing to their limits): the 200,000 row
+//      shows that nothing grows beyond.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,8 +23,6 @@ import { calibratedModel, runStats, simulate, statsSessionSeed, STATS_CHUNK_SIZE
 
 const EXAMPLE = fileURLToPath(new URL('../examples/individual-iv.kap', import.meta.url));
 const SESSION = 'dosing';
-/** Seconds each sessions/s measurement aims for. */
-const RATE_SECONDS = 12;
 const MINUTE = 60_000;
 
 const fmt = (x, digits = 1) => x.toLocaleString('en', { maximumFractionDigits: digits, minimumFractionDigits: digits });
@@ -123,31 +124,37 @@ export async function benchSimulator() {
   const ir = compile(readFileSync(EXAMPLE, 'utf8')).ir;
   if (!ir) throw new Error('examples/individual-iv.kap does not compile');
 
-  // Warm-up (JIT), then runs sized to take about RATE_SECONDS each, and at least
-  // 10,240 sessions: each worker thread warms its own JIT, so short runs hide
-  // what a second worker brings. An even number of chunks: equal shares.
-  const probe = await sessionsPerSecond(ir, 4 * STATS_CHUNK_SIZE, 1);
-  const pair = 2 * STATS_CHUNK_SIZE;
-  const sized = Math.max(160 * pair, Math.ceil((probe * RATE_SECONDS) / pair) * pair);
-  const one = await sessionsPerSecond(ir, sized, 1);
-  const two = await sessionsPerSecond(ir, sized, 2);
+  // Warm-up (JIT) of this thread, then a short and a long run each way: each
+  // worker thread warms up its own JIT over its first few hundred sessions,
+  // which weighs on a short run and not on a long one. Multiples of two
+  // chunks: equal shares.
+  await sessionsPerSecond(ir, 16 * STATS_CHUNK_SIZE, 1);
+  const short = 320 * STATS_CHUNK_SIZE;
+  const long = 10 * short;
+  const rates = [];
+  for (const sessions of [short, long]) {
+    const one = await sessionsPerSecond(ir, sessions, 1);
+    const two = await sessionsPerSecond(ir, sessions, 2);
+    rates.push({ sessions, one, two });
+  }
 
   const ratio = eventsRatio(ir);
 
-  // Memory: 10,000 and 100,000 sessions, each in a fresh process.
+  // Memory: 10,000, 100,000 and 200,000 sessions, each in a fresh process.
   const n = 10_000;
   const small = peakMemory(n);
   const large = peakMemory(10 * n);
+  const larger = peakMemory(20 * n);
   const mb = (b) => `${fmt(b / 2 ** 20)} MiB`;
 
   return [
     {
-      title: `Simulator: Monte Carlo (runStats) on examples/individual-iv.kap, session ${SESSION}, ${int(sized)} sessions per run`,
-      header: ['', 'sessions/s', 'ratio to 1 worker'],
-      rows: [
-        ['1 worker (main thread)', fmt(one), '1.00'],
-        ['2 worker threads', fmt(two), (two / one).toFixed(2)],
-      ],
+      title: `Simulator: Monte Carlo (runStats) on examples/individual-iv.kap, session ${SESSION}`,
+      header: ['sessions per run', '', 'sessions/s', 'ratio to 1 worker'],
+      rows: rates.flatMap(({ sessions, one, two }) => [
+        [int(sessions), '1 worker (main thread)', fmt(one), '1.00'],
+        [int(sessions), '2 worker threads', fmt(two), (two / one).toFixed(2)],
+      ]),
     },
     {
       title: `Simulator: events/s over ${ratio.n} sessions (${int(ratio.events)} input events: readings, observations, staff changes), median of ${ratio.rounds} alternating rounds`,
@@ -163,7 +170,9 @@ export async function benchSimulator() {
       rows: [
         [int(small.sessions), mb(small.maxRSS), `${fmt(small.seconds)} s`, fmt(small.sessions / small.seconds)],
         [int(large.sessions), mb(large.maxRSS), `${fmt(large.seconds)} s`, fmt(large.sessions / large.seconds)],
+        [int(larger.sessions), mb(larger.maxRSS), `${fmt(larger.seconds)} s`, fmt(larger.sessions / larger.seconds)],
         ['ratio 100,000 / 10,000', (large.maxRSS / small.maxRSS).toFixed(2), '', ''],
+        ['ratio 200,000 / 100,000', (larger.maxRSS / large.maxRSS).toFixed(2), '', ''],
       ],
     },
   ];
