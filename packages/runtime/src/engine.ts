@@ -441,7 +441,9 @@ export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record
   if (Number.isNaN(memo.quietBefore)) memo.quietBefore = quietBefore(p, c, memo);
   if (t + EPS >= memo.quietBefore) return false;
   let env: EvalEnv | undefined;
+  let n = 0;
   for (const name in values) {
+    n++;
     const q = quiet.get(name);
     const last = c.last[name];
     if (q === undefined || last === undefined) return false;
@@ -456,6 +458,7 @@ export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record
       if (a.test(last.value, env!) !== a.test(value, env!)) return false;
     }
   }
+  if (n === 0) return false; // no reading at all: `check` rejects it
   if (t > c.t) c.t = t;
   for (const name in values) c.last[name] = { value: values[name]!, at: c.t };
   return true;

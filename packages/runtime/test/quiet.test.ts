@@ -35,6 +35,7 @@ const reading = fc.oneof(
   { weight: 1, arbitrary: values([100, 210], [60, 115], [85, 100], [0, 50]) },
   // Readings `check` rejects: out of range, not finite, not a number.
   { weight: 1, arbitrary: fc.record({ spo2: fc.constantFrom<unknown>(101, 49, Number.NaN, Infinity, '97', null) }).map((v) => v as Record<string, number>) },
+  { weight: 1, arbitrary: fc.constant({}) },
 );
 const input = fc.oneof(
   { weight: 8, arbitrary: reading.map((values): ProtocolInEvent => ({ type: 'measure', values })) },
