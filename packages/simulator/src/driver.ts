@@ -117,7 +117,10 @@ export interface SimulateOptions {
    * (`dose: {}`), so they are written only when the stage, the pause or the
    * staff change. The machine, the readings and every other record are
    * exactly those of a full trace. A lean trace is not for replay or
-   * property checking. Default false.
+   * property checking. The driver also skips the bookkeeping of what cannot
+   * change a lean trace: a clock move that fires nothing, a reading the
+   * engine applies quietly (`quietReading`), a resolution tick while no
+   * continuous monitor runs. Default false.
    */
   readonly lean?: boolean;
 }
