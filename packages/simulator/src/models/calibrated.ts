@@ -155,11 +155,9 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
       zCadss: draw.z.cadss,
       declared,
     });
-    const physiology = new ParticipantPhysiology(ir.measures, patient, {
-      ...draw,
-      ...(adverse.surge !== undefined ? { surge: adverse.surge } : {}),
-      ...(adverse.desaturation !== undefined ? { desaturation: adverse.desaturation } : {}),
-    }, { ivProfile, planned, managed: options.afterSevereEpisode === true });
+    // Both excursion fields always present (undefined when none): one object shape for every
+    // session, which the minute-by-minute physiology reads.
+    const physiology = new ParticipantPhysiology(ir.measures, patient, { ...draw, surge: adverse.surge, desaturation: adverse.desaturation }, { ivProfile, planned, managed: options.afterSevereEpisode === true });
     const profile: TraceParticipant = { id, age: patient.age, weightKg: patient.weightKg, baseline: physiology.baselineValues(), flags };
     const events = adverse.events.filter((e) => e.name !== undefined).map((e) => ({ t: e.t, name: e.name! }));
     participants.push({ profile, physiology, events });
