@@ -60,7 +60,7 @@ import {
   type SessionOutput,
 } from '@kapspec/runtime';
 import type { Exposure, Rng, Scenario, ScenarioParticipant } from './model.js';
-import { createRng } from './rng.js';
+import { createRng, forkLabel } from './rng.js';
 import { irHash } from './trace-io.js';
 import { actorStepper, engineStepper, type StepperKind } from './stepper.js';
 import type { StateRecord, Trace, TraceHeader, TraceRecord } from './trace.js';
@@ -449,7 +449,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     scenario: p,
     id: p.profile.id,
     exposure: new ExposureTracker(ir, session, p.profile.weightKg),
-    rng: root.fork(`measure:${p.profile.id}`),
+    rng: root.fork(forkLabel('measure', p.profile.id)),
     lastTruthT: Number.NaN,
     lastTruth: null,
     cacheT: Number.NaN,

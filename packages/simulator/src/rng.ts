@@ -53,6 +53,21 @@ function labelHashes(label: string): readonly [number, number] {
   return h;
 }
 
+// `${prefix}:${name}` labels, built once each: a label built afresh in every session is a new
+// string that every lookup must hash again.
+const labels = new Map<string, Map<string | number, string>>();
+/** The fork label `${prefix}:${name}`, the same string object every time (bounded like the hashes). */
+export function forkLabel(prefix: string, name: string | number): string {
+  let byName = labels.get(prefix);
+  if (byName === undefined) labels.set(prefix, (byName = new Map()));
+  let label = byName.get(name);
+  if (label === undefined) {
+    label = `${prefix}:${name}`;
+    if (byName.size < LABEL_CACHE_LIMIT) byName.set(name, label);
+  }
+  return label;
+}
+
 class Sfc32 implements Rng {
   private a: number;
   private b: number;

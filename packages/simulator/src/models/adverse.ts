@@ -33,7 +33,7 @@
  */
 import type { Route } from '@kapspec/runtime';
 import type { Rng } from '../model.js';
-import { normal, uniform } from '../rng.js';
+import { forkLabel, normal, uniform } from '../rng.js';
 import { beta, probit, solveIncreasing } from './distributions.js';
 import { referencePeak } from './kinetics.js';
 import {
@@ -223,7 +223,7 @@ export function sampleSessionAdverse(
 
   for (const kind of COURSE_EVENTS) {
     if (kind === 'sedation') continue;
-    const er = rng.fork(`event:${kind}`);
+    const er = rng.fork(forkLabel('event', kind));
     const rates = sessionRates(kind);
     const pd = drugPart(rates, index, r);
     const drug = kind === 'dissociation' ? zCadss > probit(1 - pd) : er.next() < pd;

@@ -17,7 +17,7 @@
  */
 import type { IR, Session } from '@kapspec/runtime';
 import type { Exposure, Rng, Scenario, ScenarioParticipant } from '../model.js';
-import { createRng } from '../rng.js';
+import { createRng, forkLabel } from '../rng.js';
 import type { TraceParticipant } from '../trace.js';
 import { eventNameFor, samplePatientAdverse, sampleSessionAdverse, type PlannedDosing } from './adverse.js';
 import { potency, relativeDose } from './kinetics.js';
@@ -84,7 +84,7 @@ export function profileFlags(ir: IR, patient: PatientDraw, rng: Rng): string[] {
   const flags: string[] = [];
   const pop = ir.population;
   if (pop === undefined) return patient.hypertension ? ['hypertension_history'] : [];
-  for (const f of pop.exclude) if (rng.fork(`flag:${f.flag}`).next() < POPULATION.excludedFlagPrevalence.value) flags.push(f.flag);
+  for (const f of pop.exclude) if (rng.fork(forkLabel('flag', f.flag)).next() < POPULATION.excludedFlagPrevalence.value) flags.push(f.flag);
   for (const f of pop.caution) {
     const name = f.flag.toLowerCase();
     const age = /age_?(?:over_?|above_?)?(\d+)/.exec(name);
@@ -92,7 +92,7 @@ export function profileFlags(ir: IR, patient: PatientDraw, rng: Rng): string[] {
       if (patient.hypertension) flags.push(f.flag);
     } else if (age !== null) {
       if (patient.age >= Number(age[1])) flags.push(f.flag);
-    } else if (rng.fork(`flag:${f.flag}`).next() < POPULATION.otherCautionPrevalence.value) flags.push(f.flag);
+    } else if (rng.fork(forkLabel('flag', f.flag)).next() < POPULATION.otherCautionPrevalence.value) flags.push(f.flag);
   }
   return flags;
 }
@@ -142,11 +142,11 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
   const participants: ScenarioParticipant[] = [];
   for (let i = 0; i < n; i++) {
     const id = `p${i + 1}`;
-    const pr = root.fork(`participant:${i}`);
+    const pr = root.fork(forkLabel('participant', i));
     const patient = samplePatient(pr, id, ageRange);
     const flags = profileFlags(ir, patient, pr.fork('flags'));
     const patientAdverse = samplePatientAdverse(pr);
-    const sr = pr.fork(`session:${session.name}:${index}`);
+    const sr = pr.fork(forkLabel(forkLabel('session', session.name), index));
     const draw = sampleSessionPhysiology(sr);
     const adverse = sampleSessionAdverse(sr.fork('adverse'), {
       planned: plannedDosing(planned, patient.weightKg),
