@@ -278,6 +278,7 @@ class ExposureTracker {
           for (const inf of this.open.filter((x) => x.stage === e.stage)) {
             this.checkpoint(inf, t);
             inf.running = false;
+            this.version++;
           }
           this.open = this.open.filter((x) => x.stage !== e.stage);
         }
@@ -311,7 +312,8 @@ class ExposureTracker {
   }
 
   private delivered(t: number): Exposure {
-    if (this.open.length === 0) return { doses: this.closed };
+    // A copy: the object handed out is never changed afterwards.
+    if (this.open.length === 0) return { doses: this.closed.slice() };
     const doses = this.closed.slice();
     for (const inf of this.open) {
       if (!inf.running) continue;

@@ -298,6 +298,8 @@ export class ParticipantPhysiology implements Physiology {
 
   // The last hemodynamic and dissociative effects computed, by time and exposure object: a reading of
   // blood pressure and pulse asks for three measures at one minute (the driver passes one exposure object).
+  // So a caller must pass a new `Exposure` object when what was delivered changes, never the same one
+  // changed in place (the driver hands out a new one whenever delivery changes course).
   private hemoAt = Number.NaN;
   private hemoExposure: Exposure | null = null;
   private hemo = { dSbp: 0, dDbp: 0, dHr: 0 };
