@@ -625,7 +625,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
           monitor = { participant, member: m, stage: e.stage, measures: e.measures, lastSent: Number.NaN, active: true };
           continuous.push(monitor);
         }
-        answers.push({ member: m, participant, measures: e.measures, ...(monitor ? { monitor } : {}) });
+        answers.push({ member: m, participant, measures: e.measures, monitor });
         continue;
       }
       records.push({ t, type: 'emit', event: e as unknown as Readonly<Record<string, unknown>> & { readonly type: string } });
