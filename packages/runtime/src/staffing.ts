@@ -3,6 +3,7 @@
  * `staffing.violation`) and by the simulator's built-in staffing property
  * (which checks the same lines over a trace), so the two never disagree.
  */
+import { compareValues } from './eval.js';
 import type { CompareOp, StaffLine } from './ir.js';
 
 /** `count`, scaled by `per N participants` (rounded up) over the participants still in session. */
@@ -10,20 +11,7 @@ export function staffRequired(line: StaffLine, participants: number): number {
   return line.count * (line.perParticipants ? Math.ceil(participants / line.perParticipants) : 1);
 }
 
-/** `actual <op> required`, as the line writes it. */
+/** `actual <op> required`, as the line writes it (the comparison conditions use). */
 export function staffCompare(actual: number, op: CompareOp, required: number): boolean {
-  switch (op) {
-    case '<':
-      return actual < required;
-    case '<=':
-      return actual <= required;
-    case '>':
-      return actual > required;
-    case '>=':
-      return actual >= required;
-    case '==':
-      return actual === required;
-    case '!=':
-      return actual !== required;
-  }
+  return compareValues(op, actual, required) === true;
 }
