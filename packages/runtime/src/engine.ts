@@ -23,7 +23,6 @@ import {
   type CompiledExpr,
   type EvalEnv,
   type ReadingAtom,
-  type Reads,
 } from './eval.js';
 import type { ProtocolEmitted, ProtocolInEvent, SessionOutput } from './events.js';
 import type { Action, Administer, CompareOp, Dose, DoseUnit, IR, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
@@ -168,8 +167,7 @@ export interface Plan {
   readonly resume: readonly (CompiledExpr | null)[];
   readonly gates: readonly (readonly CompiledExpr[])[];
   readonly discharge: CompiledExpr | null;
-  /** What each rule's condition reads (`readsOf`), and the rules reading each measure: see `evaluateAll`. */
-  readonly reads: readonly Reads[];
+  /** The rules reading each measure (`readsOf`): see `evaluateAll`. */
   readonly rulesReading: ReadonlyMap<string, readonly number[]>;
   /**
    * Remember, per context object, which rule conditions are up to date
@@ -187,7 +185,7 @@ export interface Plan {
    * (`steadyBetweenSteps`).
    */
   readonly quiet: ReadonlyMap<string, QuietMeasure> | null;
-  /** By rule: its condition reads the stage (`reads[i].stage`), events (`reads[i].events`), is volatile; 1 or 0. */
+  /** By rule, from `readsOf` of its condition: it reads the stage, is volatile, reads events; 1 or 0. */
   readonly readsStage: Uint8Array;
   readonly readsVolatile: Uint8Array;
   readonly readsEvents: Uint8Array;
@@ -229,7 +227,6 @@ export function plan(ir: IR, session: Session, incremental = false): Plan {
     resume: session.rules.map((r) => (r.resume ? compileExpr(r.resume, `r:${r.id}`) : null)),
     gates: session.stages.map((s, si) => s.gates.map((g, i) => compileExpr(g.expr, `g:${si}:${i}`))),
     discharge: session.discharge ? compileExpr(session.discharge.expr, 'discharge') : null,
-    reads,
     rulesReading,
     incremental,
     quiet: incremental && ir.setting.mode !== 'group' ? quietPlan(ir, session) : null,
