@@ -9,7 +9,8 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createSessionEngine, loadIR, type IR, type ProtocolEmitted, type ProtocolInEvent, type SessionContext } from '../src/index.js';
+import { compareValues, compileExpr, type EvalEnv } from '../src/eval.js';
+import { createSessionEngine, loadIR, type Expr, type IR, type ProtocolEmitted, type ProtocolInEvent, type SessionContext } from '../src/index.js';
 import { dosingIR } from './fixtures.js';
 import { groupIR, people } from './fixtures-group.js';
 
@@ -109,5 +110,25 @@ describe('quietReading', () => {
     const g = group.init(0);
     group.start(g, []);
     expect(group.quietReading(g, { spo2: 97 }, 1)).toBe(false);
+  });
+});
+
+describe('compareValues', () => {
+  // The quiet-reading test compares readings with `compareValues`; the engine evaluates the compiled
+  // expression (with its inline fast path for `measure op number`). They must agree on every input.
+  const ops = ['<', '<=', '>', '>=', '==', '!='] as const;
+  const value = fc.oneof(fc.constant(null), fc.double({ noNaN: true }), fc.integer({ min: -5, max: 5 }));
+  it(`equals the compiled comparison, with a measure or a number on the right (property, seed ${SEED})`, () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ops), value, value, fc.integer({ min: -5, max: 5 }), (op, l, r, k) => {
+        const env = { measure: (n: string) => (n === 'l' ? l : r) } as unknown as EvalEnv;
+        const measure = (name: string): Expr => ({ kind: 'measure', name }) as Expr;
+        const withMeasure = compileExpr({ kind: 'binary', op, left: measure('l'), right: measure('r') } as Expr);
+        expect(withMeasure(env)).toBe(compareValues(op, l, r));
+        const withNumber = compileExpr({ kind: 'binary', op, left: measure('l'), right: { kind: 'number', value: k } } as Expr);
+        expect(withNumber(env)).toBe(compareValues(op, l, k));
+      }),
+      { seed: SEED, numRuns: 500 },
+    );
   });
 });
