@@ -79,14 +79,11 @@ class Sfc32 implements Rng {
     private readonly lo: number,
   ) {
     // splitmix32 sequence from the key fills the 128-bit state.
-    let s = (hi ^ Math.imul(lo, 0x85ebca6b)) | 0;
-    const next = () => {
-      s = (s + 0x9e3779b9) | 0;
-      return mix32(s ^ lo);
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
+    // (Written out: a closure here would be allocated for every fork.)
+    const s = (hi ^ Math.imul(lo, 0x85ebca6b)) | 0;
+    this.a = mix32(((s + 0x9e3779b9) | 0) ^ lo);
+    this.b = mix32(((s + 2 * 0x9e3779b9) | 0) ^ lo);
+    this.c = mix32(((s + 3 * 0x9e3779b9) | 0) ^ lo);
     this.d = 1;
     for (let i = 0; i < 12; i++) this.u32();
   }

@@ -79,19 +79,32 @@ export function plannedDosing(exposure: Exposure, weightKg: number): PlannedDosi
   return { route: first.route, start: first.start, relative };
 }
 
+/** How a `caution` flag is drawn, from its name: hypertension history, an age cut-off, or by prevalence. */
+type CautionKind = { readonly kind: 'hypertension' } | { readonly kind: 'age'; readonly from: number } | { readonly kind: 'other' };
+function cautionKind(flag: string): CautionKind {
+  const name = flag.toLowerCase();
+  const age = /age_?(?:over_?|above_?)?(\d+)/.exec(name);
+  if (/hypertens/.test(name)) return { kind: 'hypertension' };
+  if (age !== null) return { kind: 'age', from: Number(age[1]) };
+  return { kind: 'other' };
+}
+const cautionKinds = new WeakMap<object, readonly CautionKind[]>();
+
 /** Profile flags: `exclude` flags by prevalence; `caution` flags from age / hypertension history when the name says so, else by prevalence. */
 export function profileFlags(ir: IR, patient: PatientDraw, rng: Rng): string[] {
   const flags: string[] = [];
   const pop = ir.population;
   if (pop === undefined) return patient.hypertension ? ['hypertension_history'] : [];
   for (const f of pop.exclude) if (rng.fork(forkLabel('flag', f.flag)).next() < POPULATION.excludedFlagPrevalence.value) flags.push(f.flag);
-  for (const f of pop.caution) {
-    const name = f.flag.toLowerCase();
-    const age = /age_?(?:over_?|above_?)?(\d+)/.exec(name);
-    if (/hypertens/.test(name)) {
+  let kinds = cautionKinds.get(pop.caution);
+  if (kinds === undefined) cautionKinds.set(pop.caution, (kinds = pop.caution.map((f) => cautionKind(f.flag))));
+  for (let i = 0; i < pop.caution.length; i++) {
+    const f = pop.caution[i]!;
+    const k = kinds[i]!;
+    if (k.kind === 'hypertension') {
       if (patient.hypertension) flags.push(f.flag);
-    } else if (age !== null) {
-      if (patient.age >= Number(age[1])) flags.push(f.flag);
+    } else if (k.kind === 'age') {
+      if (patient.age >= k.from) flags.push(f.flag);
     } else if (rng.fork(forkLabel('flag', f.flag)).next() < POPULATION.otherCautionPrevalence.value) flags.push(f.flag);
   }
   return flags;
@@ -120,11 +133,60 @@ export function parameterRecord(extra: Readonly<Record<string, number | string |
   return record;
 }
 
+// The header record of each combination of options, without building and serialising `extra` for every scenario.
+const scenarioRecords = new Map<string, Readonly<Record<string, number | string | boolean>>>();
+function scenarioParameters(profile: IvProfile, sessionIndex: number, afterSevereEpisode: boolean, leaveRate: number | undefined, absence: number | undefined): Readonly<Record<string, number | string | boolean>> {
+  const key = `${profile}|${sessionIndex}|${afterSevereEpisode}|${leaveRate}|${absence}`;
+  let record = scenarioRecords.get(key);
+  if (record === undefined) {
+    record = parameterRecord({
+      profile,
+      sessionIndex,
+      afterSevereEpisode,
+      ...(leaveRate !== undefined ? { 'STAFF.leaveRatePerHour': leaveRate } : {}),
+      ...(absence !== undefined ? { 'STAFF.absenceMeanMinutes': absence } : {}),
+    });
+    // Bounded like `parameterRecords` (course positions and options: a handful in practice).
+    if (scenarioRecords.size < 256) scenarioRecords.set(key, record);
+  }
+  return record;
+}
+
+/** What `calibratedModel` reads of a protocol's session, the same for every participant and seed. */
+interface Prepared {
+  readonly session: Session;
+  readonly planned: Exposure;
+  readonly plannedLength: number;
+  readonly declared: readonly string[];
+  readonly ageRange: readonly [number, number];
+}
+// Worked out once per protocol and session: Monte Carlo statistics build thousands of scenarios from one IR.
+const preparedCache = new WeakMap<IR, Map<string, Prepared>>();
+function prepare(ir: IR, name: string): Prepared | undefined {
+  let bySession = preparedCache.get(ir);
+  if (bySession === undefined) preparedCache.set(ir, (bySession = new Map()));
+  let prepared = bySession.get(name);
+  if (prepared === undefined) {
+    const session = ir.sessions.find((s) => s.name === name);
+    if (session === undefined) return undefined;
+    prepared = {
+      session,
+      planned: plannedExposure(session),
+      plannedLength: plannedLength(session),
+      declared: ir.events.map((e) => e.name),
+      ageRange: ir.population?.age !== undefined ? [ir.population.age.min, ir.population.age.max] : POPULATION.ageRange.value,
+    };
+    bySession.set(name, prepared);
+  }
+  return prepared;
+}
+
 export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
-  const session = ir.sessions.find((s) => s.name === options.session);
-  if (session === undefined) {
+  const prepared = prepare(ir, options.session);
+  if (prepared === undefined) {
     throw new CalibratedModelError(`no session "${options.session}" in the protocol (sessions: ${ir.sessions.map((s) => s.name).join(', ')})`);
   }
+  const { session, planned, declared, ageRange } = prepared;
   const n = options.participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
   if (!Number.isInteger(n) || n < 1) throw new CalibratedModelError(`participants must be a positive integer, got ${n}`);
   const index = options.sessionIndex ?? 1;
@@ -135,9 +197,6 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
   const absence = options.staff?.absenceMeanMinutes;
   if (absence !== undefined && !(Number.isFinite(absence) && absence > 0)) throw new CalibratedModelError(`mean staff absence must be a number of minutes above 0, got ${absence}`);
   const root = (options.rng ?? createRng(options.seed ?? 0)).fork('calibrated');
-  const ageRange: readonly [number, number] = ir.population?.age !== undefined ? [ir.population.age.min, ir.population.age.max] : POPULATION.ageRange.value;
-  const planned = plannedExposure(session);
-  const declared = ir.events.map((e) => e.name);
 
   const participants: ScenarioParticipant[] = [];
   for (let i = 0; i < n; i++) {
@@ -164,12 +223,12 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
   }
 
   const roster = staffRoster(ir, n);
-  const staff = staffAbsences(root.fork('staff'), roster, { ...options.staff, horizon: plannedLength(session) + 180 });
+  const staff = staffAbsences(root.fork('staff'), roster, { ...options.staff, horizon: prepared.plannedLength + 180 });
   return {
     participants,
     staff,
     staffAtStart: roster,
-    parameters: parameterRecord({ profile: ivProfile, sessionIndex: index, afterSevereEpisode: options.afterSevereEpisode === true, ...(options.staff?.leaveRatePerHour !== undefined ? { 'STAFF.leaveRatePerHour': options.staff.leaveRatePerHour } : {}), ...(options.staff?.absenceMeanMinutes !== undefined ? { 'STAFF.absenceMeanMinutes': options.staff.absenceMeanMinutes } : {}) }),
+    parameters: scenarioParameters(ivProfile, index, options.afterSevereEpisode === true, rate, absence),
     model: 'calibrated',
   };
 }

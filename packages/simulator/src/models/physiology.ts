@@ -259,9 +259,25 @@ function noiseSd(kind: VitalKind | undefined, range: number): number {
   }
 }
 
+// What the model knows of each declared measure depends on the measures alone: worked out once per
+// measures list (a protocol's, shared by every session simulated from it), not once per participant.
+const kindsCache = new WeakMap<readonly MeasureRange[], { readonly kinds: readonly MeasureKind[]; readonly byName: ReadonlyMap<string, MeasureKind> }>();
+function measureKinds(measures: readonly MeasureRange[]): { readonly kinds: readonly MeasureKind[]; readonly byName: ReadonlyMap<string, MeasureKind> } {
+  let known = kindsCache.get(measures);
+  if (known === undefined) {
+    const kinds = measures.map((m): MeasureKind => {
+      const kind = vitalKind(m.name);
+      return { name: m.name, kind, mid: (m.min + m.max) / 2, sd: noiseSd(kind, m.max - m.min) };
+    });
+    known = { kinds, byName: new Map(kinds.map((k) => [k.name, k])) };
+    kindsCache.set(measures, known);
+  }
+  return known;
+}
+
 export class ParticipantPhysiology implements Physiology {
-  private readonly kinds: MeasureKind[];
-  private readonly byName: Map<string, MeasureKind>;
+  private readonly kinds: readonly MeasureKind[];
+  private readonly byName: ReadonlyMap<string, MeasureKind>;
   private readonly amp = new Map<Route, { sbp: number; dbp: number; hr: number }>();
   private readonly cadssAmp: number;
 
@@ -271,11 +287,9 @@ export class ParticipantPhysiology implements Physiology {
     readonly session: SessionDraw,
     private readonly options: PhysiologyOptions,
   ) {
-    this.kinds = measures.map((m) => {
-      const kind = vitalKind(m.name);
-      return { name: m.name, kind, mid: (m.min + m.max) / 2, sd: noiseSd(kind, m.max - m.min) };
-    });
-    this.byName = new Map(this.kinds.map((k) => [k.name, k]));
+    const known = measureKinds(measures);
+    this.kinds = known.kinds;
+    this.byName = known.byName;
     this.cadssAmp = cadssAmplitude(patient, session);
   }
 
