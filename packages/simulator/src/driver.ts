@@ -303,12 +303,22 @@ class ExposureTracker {
   private atVersion = -1;
   private at: Exposure | null = null;
 
-  /** What was delivered up to `t`: the same object for the same `t` until delivery changes course (models may memoize on it). */
+  /**
+   * What was delivered up to `t`: the same object for the same `t` until
+   * delivery changes course, and for every `t` while no infusion runs
+   * (models may memoize on it).
+   */
   exposure(t: number): Exposure {
-    if (this.at !== null && this.atT === t && this.atVersion === this.version) return this.at;
+    if (this.at !== null && this.atVersion === this.version && (this.atT === t || !this.running())) return this.at;
     this.atT = t;
     this.atVersion = this.version;
     return (this.at = this.delivered(t));
+  }
+
+  /** Some infusion is running: what was delivered grows with time. */
+  private running(): boolean {
+    for (let i = 0; i < this.open.length; i++) if (this.open[i]!.running) return true;
+    return false;
   }
 
   private delivered(t: number): Exposure {

@@ -144,6 +144,47 @@ export function totalEffect(kind: EffectKind, t: number, exposure: Exposure, wei
   return s;
 }
 
+/**
+ * One dose of an exposure as `totalEffect` reads it, its lookups done: the
+ * relative dose (never 0), the route's normalisation and kernel.
+ */
+export interface EffectTerm {
+  readonly start: number;
+  readonly end: number;
+  readonly rel: number;
+  readonly norm: number;
+  readonly shape: KernelShape;
+}
+
+/**
+ * The doses of `exposure` that have an effect, resolved for `termsEffect`;
+ * null when they are given by more than one route (`totalEffect` then sums
+ * by route, in another order).
+ */
+export function effectTerms(kind: EffectKind, exposure: Exposure, weightKg: number): EffectTerm[] | null {
+  const terms: EffectTerm[] = [];
+  let route: Route | undefined;
+  for (const d of exposure.doses) {
+    const rel = relativeDose(d.drug, d.route, d.amount, d.unit, weightKg);
+    if (rel === 0) continue;
+    if (route !== undefined && d.route !== route) return null;
+    route = d.route;
+    terms.push({ start: d.start, end: d.end, rel, norm: referencePeak(d.route, kind).norm, shape: KERNELS[d.route][kind].value });
+  }
+  return terms;
+}
+
+/** `totalEffect(kind, t, exposure, weightKg)` from `effectTerms(kind, exposure, weightKg)`: the same sum, term for term. */
+export function termsEffect(terms: readonly EffectTerm[], t: number): number {
+  let s = 0;
+  for (let i = 0; i < terms.length; i++) {
+    const x = terms[i]!;
+    if (x.start > t) continue;
+    s += x.norm * segmentResponse(x.shape, t, x.start, x.end, x.rel);
+  }
+  return s;
+}
+
 function sumOf(by: Partial<Record<Route, number>>): number {
   let s = 0;
   for (const v of Object.values(by)) s += v ?? 0;

@@ -14,7 +14,7 @@ import type { Route } from '@kapspec/runtime';
 import type { Exposure, Physiology, Rng } from '../model.js';
 import { normal, uniform } from '../rng.js';
 import { gamma, lognormalFactor } from './distributions.js';
-import { effectByRoute, totalEffect } from './kinetics.js';
+import { effectByRoute, effectTerms, termsEffect, totalEffect, type EffectTerm } from './kinetics.js';
 import {
   AMPLITUDE,
   BASELINE,
@@ -64,8 +64,12 @@ function sinusoids(rng: Rng, sd: number): Sinusoid[] {
   }));
 }
 function slow(s: readonly Sinusoid[], t: number): number {
+  const w = 2 * Math.PI * t;
   let v = 0;
-  for (const x of s) v += x.amplitude * Math.sin((2 * Math.PI * t) / x.period + x.phase);
+  for (let i = 0; i < s.length; i++) {
+    const x = s[i]!;
+    v += x.amplitude * Math.sin(w / x.period + x.phase);
+  }
   return v;
 }
 
@@ -320,6 +324,10 @@ export class ParticipantPhysiology implements Physiology {
   private disAt = Number.NaN;
   private disExposure: Exposure | null = null;
   private dis = 0;
+  // The doses of the last exposure object, resolved (a pulse oximeter asks every minute; the driver
+  // hands out one exposure object for as long as delivery does not change).
+  private disTermsOf: Exposure | null = null;
+  private disTerms: EffectTerm[] | null = null;
 
   /** The drug's and a surge's contribution to SBP, DBP and pulse at `t`. */
   private hemodynamic(t: number, exposure: Exposure): { readonly dSbp: number; readonly dDbp: number; readonly dHr: number } {
@@ -359,7 +367,12 @@ export class ParticipantPhysiology implements Physiology {
     if (this.disAt === t && this.disExposure === exposure) return this.dis;
     this.disAt = t;
     this.disExposure = exposure;
-    return (this.dis = totalEffect('dissociative', t, exposure, this.patient.weightKg));
+    if (exposure !== this.disTermsOf) {
+      this.disTermsOf = exposure;
+      this.disTerms = effectTerms('dissociative', exposure, this.patient.weightKg);
+    }
+    const terms = this.disTerms;
+    return (this.dis = terms !== null ? termsEffect(terms, t) : totalEffect('dissociative', t, exposure, this.patient.weightKg));
   }
 
   private spo2(t: number, exposure: Exposure, dis: number): number {
