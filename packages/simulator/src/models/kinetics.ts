@@ -149,6 +149,7 @@ export function totalEffect(kind: EffectKind, t: number, exposure: Exposure, wei
  * relative dose (never 0), the route's normalisation and kernel.
  */
 export interface EffectTerm {
+  readonly route: Route;
   readonly start: number;
   readonly end: number;
   readonly rel: number;
@@ -169,7 +170,7 @@ export function effectTerms(kind: EffectKind, exposure: Exposure, weightKg: numb
     if (rel === 0) continue;
     if (route !== undefined && d.route !== route) return null;
     route = d.route;
-    terms.push({ start: d.start, end: d.end, rel, norm: referencePeak(d.route, kind).norm, shape: KERNELS[d.route][kind].value });
+    terms.push({ route: d.route, start: d.start, end: d.end, rel, norm: referencePeak(d.route, kind).norm, shape: KERNELS[d.route][kind].value });
   }
   return terms;
 }

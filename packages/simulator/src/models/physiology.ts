@@ -284,6 +284,9 @@ export class ParticipantPhysiology implements Physiology {
   private readonly byName: ReadonlyMap<string, MeasureKind>;
   private readonly amp = new Map<Route, { sbp: number; dbp: number; hr: number }>();
   private readonly cadssAmp: number;
+  /** This session's baseline SBP and DBP (`baseline()`). */
+  private readonly baseSbp: number;
+  private readonly baseDbp: number;
 
   constructor(
     measures: readonly MeasureRange[],
@@ -295,6 +298,9 @@ export class ParticipantPhysiology implements Physiology {
     this.kinds = known.kinds;
     this.byName = known.byName;
     this.cadssAmp = cadssAmplitude(patient, session);
+    const b = this.baseline();
+    this.baseSbp = b.sbp;
+    this.baseDbp = b.dbp;
   }
 
   private amplitude(route: Route) {
@@ -326,6 +332,8 @@ export class ParticipantPhysiology implements Physiology {
   private dis = 0;
   // The doses of the last exposure object, resolved (a pulse oximeter asks every minute; the driver
   // hands out one exposure object for as long as delivery does not change).
+  private hemoTermsOf: Exposure | null = null;
+  private hemoTerms: EffectTerm[] | null = null;
   private disTermsOf: Exposure | null = null;
   private disTerms: EffectTerm[] | null = null;
 
@@ -340,16 +348,34 @@ export class ParticipantPhysiology implements Physiology {
 
   private hemodynamicNow(t: number, exposure: Exposure): { dSbp: number; dDbp: number; dHr: number } {
     const s = this.session;
-    const hemo = effectByRoute('hemodynamic', t, exposure, this.patient.weightKg);
     let dSbp = 0;
     let dDbp = 0;
     let dHr = 0;
-    for (const route in hemo) {
-      const e = hemo[route as Route]!;
-      const a = this.amplitude(route as Route);
-      dSbp += a.sbp * e;
-      dDbp += a.dbp * e;
-      dHr += a.hr * e;
+    if (exposure !== this.hemoTermsOf) {
+      this.hemoTermsOf = exposure;
+      this.hemoTerms = effectTerms('hemodynamic', exposure, this.patient.weightKg);
+    }
+    const terms = this.hemoTerms;
+    if (terms !== null) {
+      // One route: its effect is `effectByRoute`'s only entry (none before the first dose starts).
+      let started = false;
+      for (let i = 0; i < terms.length && !started; i++) started = terms[i]!.start <= t;
+      if (started) {
+        const e = termsEffect(terms, t);
+        const a = this.amplitude(terms[0]!.route);
+        dSbp += a.sbp * e;
+        dDbp += a.dbp * e;
+        dHr += a.hr * e;
+      }
+    } else {
+      const hemo = effectByRoute('hemodynamic', t, exposure, this.patient.weightKg);
+      for (const route in hemo) {
+        const e = hemo[route as Route]!;
+        const a = this.amplitude(route as Route);
+        dSbp += a.sbp * e;
+        dDbp += a.dbp * e;
+        dHr += a.hr * e;
+      }
     }
     if (s.surge !== undefined && t > s.surge.t0) {
       const k = surgeShape(t, s.surge);
@@ -395,9 +421,8 @@ export class ParticipantPhysiology implements Physiology {
     const s = this.session;
     const { dSbp, dDbp, dHr } = this.hemodynamic(t, exposure);
     const dis = this.dissociative(t, exposure);
-    const b = this.baseline();
-    const sbp = b.sbp + slow(s.slow.sbp, t) + dSbp;
-    const dbp = b.dbp + slow(s.slow.dbp, t) + dDbp;
+    const sbp = this.baseSbp + slow(s.slow.sbp, t) + dSbp;
+    const dbp = this.baseDbp + slow(s.slow.dbp, t) + dDbp;
     return {
       sbp,
       dbp,
@@ -435,9 +460,9 @@ export class ParticipantPhysiology implements Physiology {
         return this.patient.baseline.rr + slow(this.session.slow.rr, t);
       // As `vitals` computes them, term for term.
       case 'sbp':
-        return this.baseline().sbp + slow(this.session.slow.sbp, t) + this.hemodynamic(t, exposure).dSbp;
+        return this.baseSbp + slow(this.session.slow.sbp, t) + this.hemodynamic(t, exposure).dSbp;
       case 'dbp':
-        return this.baseline().dbp + slow(this.session.slow.dbp, t) + this.hemodynamic(t, exposure).dDbp;
+        return this.baseDbp + slow(this.session.slow.dbp, t) + this.hemodynamic(t, exposure).dDbp;
       case 'hr':
         return this.patient.baseline.hr + slow(this.session.slow.hr, t) + this.hemodynamic(t, exposure).dHr;
       case 'map':
