@@ -432,7 +432,7 @@ export function apply(p: Plan, c: SessionContext, e: ProtocolInEvent, out: Out):
 export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record<string, number>>, t: number): boolean {
   const quiet = p.quiet;
   if (quiet === null || c.outcome) return false;
-  const memo = memos.get(c);
+  const memo = memoIn(c);
   if (memo === undefined) return false;
   // What does not depend on the reading, found once after each full step: a quiet reading changes none of it.
   if (Number.isNaN(memo.quietBefore)) memo.quietBefore = quietBefore(p, c, memo);
@@ -634,7 +634,13 @@ interface Memo {
    */
   quietBefore: number;
 }
-const memos = new WeakMap<object, Memo>();
+// Kept on the context object itself, under a symbol and not enumerable: a copy of the context
+// (`cloneContext`, a spread, JSON, `structuredClone`) never carries it, so a memo always belongs
+// to the one object it describes. (A WeakMap would do the same at a cost: a simulator makes one
+// context per session and reads the memo at every step.)
+const MEMO: unique symbol = Symbol('kapspec.memo');
+type Memoized = { [MEMO]?: Memo };
+const memoIn = (c: object): Memo | undefined => (c as Memoized)[MEMO];
 
 /** Stage, pause and outcome as one number (what `in`, `paused`, `outcome` and `during` read). */
 const stageSignature = (c: SessionContext): number => (c.outcome ? -1 - OUTCOME_INDEX[c.outcome.outcome] : c.stageIndex * 2 + (isPaused(c) ? 1 : 0));
@@ -643,7 +649,7 @@ const OUTCOME_INDEX: Record<Outcome, number> = { discharged: 0, deferred: 1, end
 /** New readings: the rules reading those measures must be evaluated again. */
 function readingsChanged(p: Plan, c: SessionContext, values: Readonly<Record<string, number>>): void {
   if (!p.incremental) return;
-  const memo = memos.get(c);
+  const memo = memoIn(c);
   if (memo === undefined) return;
   for (const name in values) {
     const rules = p.rulesReading.get(name);
@@ -654,16 +660,16 @@ function readingsChanged(p: Plan, c: SessionContext, values: Readonly<Record<str
 /** A full step begins: the deadline `quietReading` remembered may move. */
 function stepping(p: Plan, c: SessionContext): void {
   if (p.quiet === null) return;
-  const memo = memos.get(c);
+  const memo = memoIn(c);
   if (memo !== undefined) memo.quietBefore = Number.NaN;
 }
 
 function memoOf(p: Plan, c: SessionContext): Memo {
-  let memo = memos.get(c);
+  let memo = memoIn(c);
   if (memo === undefined) {
     const n = p.session.rules.length;
     memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n), quietBefore: Number.NaN };
-    memos.set(c, memo);
+    Object.defineProperty(c, MEMO, { value: memo, enumerable: false, writable: false, configurable: false });
   }
   return memo;
 }
