@@ -420,9 +420,12 @@ const frozenParameters = new WeakMap<object, Map<number, Readonly<Record<string,
  * gives one frozen, shared header record per resolution.
  */
 function headerParameters(parameters: Scenario['parameters'], resolution: number): Readonly<Record<string, number | string | boolean>> {
-  if (!Object.isFrozen(parameters)) return { ...parameters, resolution };
+  // Known frozen records first: `Object.isFrozen` walks every property.
   let byResolution = frozenParameters.get(parameters);
-  if (byResolution === undefined) frozenParameters.set(parameters, (byResolution = new Map()));
+  if (byResolution === undefined) {
+    if (!Object.isFrozen(parameters)) return { ...parameters, resolution };
+    frozenParameters.set(parameters, (byResolution = new Map()));
+  }
   let record = byResolution.get(resolution);
   if (record === undefined) byResolution.set(resolution, (record = Object.freeze({ ...parameters, resolution })));
   return record;

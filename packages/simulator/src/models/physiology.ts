@@ -447,7 +447,7 @@ export class ParticipantPhysiology implements Physiology {
    * minute needs neither the blood-pressure response nor the other vitals).
    */
   truthOf(measure: string, t: number, exposure: Exposure): number | undefined {
-    const m = this.byName.get(measure);
+    const m = this.kindOf(measure);
     if (m === undefined) return undefined;
     switch (m.kind) {
       case undefined:
@@ -470,8 +470,19 @@ export class ParticipantPhysiology implements Physiology {
     }
   }
 
-  measure(measure: string, value: number, _t: number, rng: Rng): number {
+  /** What the model knows of a declared measure (the last one asked for is at hand: readings come one measure at a time). */
+  private kindOf(measure: string): MeasureKind | undefined {
+    if (measure === this.lastName) return this.lastKind;
     const m = this.byName.get(measure);
+    this.lastName = measure;
+    this.lastKind = m;
+    return m;
+  }
+  private lastName: string | undefined = undefined;
+  private lastKind: MeasureKind | undefined = undefined;
+
+  measure(measure: string, value: number, _t: number, rng: Rng): number {
+    const m = this.kindOf(measure);
     const kind = m === undefined ? vitalKind(measure) : m.kind;
     const sd = m === undefined ? noiseSd(kind, 0) : m.sd;
     let reading = value + normal(rng, 0, sd);
