@@ -214,9 +214,11 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
       zCadss: draw.z.cadss,
       declared,
     });
-    // Both excursion fields always present (undefined when none): one object shape for every
-    // session, which the minute-by-minute physiology reads.
-    const physiology = new ParticipantPhysiology(ir.measures, patient, { ...draw, surge: adverse.surge, desaturation: adverse.desaturation }, { ivProfile, planned, managed: options.afterSevereEpisode === true });
+    // Every field written out, the excursions present even when undefined: one object shape for
+    // every session, which the minute-by-minute physiology reads. (A spread of `draw` gave each
+    // session's object a map of its own, and the physiology's property reads went megamorphic.)
+    const sessionDraw = { z: draw.z, slow: draw.slow, surge: adverse.surge, desaturation: adverse.desaturation };
+    const physiology = new ParticipantPhysiology(ir.measures, patient, sessionDraw, { ivProfile, planned, managed: options.afterSevereEpisode === true });
     const profile: TraceParticipant = { id, age: patient.age, weightKg: patient.weightKg, baseline: physiology.baselineValues(), flags };
     const events = adverse.events.filter((e) => e.name !== undefined).map((e) => ({ t: e.t, name: e.name! }));
     participants.push({ profile, physiology, events });

@@ -130,11 +130,8 @@ function runSession(
     zCadss: draw.z.cadss,
     declared: [],
   });
-  const physiology = new ParticipantPhysiology(MEASURES, patient, {
-    ...draw,
-    ...(adverse.surge !== undefined ? { surge: adverse.surge } : {}),
-    ...(adverse.desaturation !== undefined ? { desaturation: adverse.desaturation } : {}),
-  }, { ivProfile: profile, planned: exposure, managed });
+  // One object shape for every draw (see calibrated.ts).
+  const physiology = new ParticipantPhysiology(MEASURES, patient, { z: draw.z, slow: draw.slow, surge: adverse.surge, desaturation: adverse.desaturation }, { ivProfile: profile, planned: exposure, managed });
   const m = rng.fork('measure');
   const read = (t: number) => {
     const v = physiology.vitals(t, exposure);
