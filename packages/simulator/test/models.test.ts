@@ -8,7 +8,7 @@ import type { Exposure } from '../src/model.js';
 import { createRng } from '../src/rng.js';
 import { eventNameFor, sedationModel, sessionRates } from '../src/models/adverse.js';
 import { calibratedModel, CalibratedModelError } from '../src/models/calibrated.js';
-import { referencePeak } from '../src/models/kinetics.js';
+import { effectByRoute, effectTerms, referencePeak, relativeDose, termsEffect, totalEffect, type EffectKind } from '../src/models/kinetics.js';
 import { listParameters } from '../src/models/parameters.js';
 import { vitalKind } from '../src/models/physiology.js';
 
@@ -44,6 +44,52 @@ describe('kinetics', () => {
     expect(referencePeak('iv', 'hemodynamic').peakTime).toBeCloseTo(40, 0);
     expect(referencePeak('intranasal', 'hemodynamic').peakTime).toBeCloseTo(40, 1);
     expect(referencePeak('intranasal', 'dissociative').peakTime).toBeCloseTo(40, 1);
+  });
+});
+
+describe('effectTerms', () => {
+  // The physiology reads the drug effect minute by minute through `effectTerms` (resolved once per
+  // exposure object) and `termsEffect`: the same sums, term for term, as `totalEffect` and `effectByRoute`.
+  const dose = fc.record({
+    drug: fc.constantFrom('ketamine', 'esketamine', 'ondansetron'),
+    route: fc.constantFrom('iv', 'intranasal', 'im'),
+    start: fc.double({ min: 0, max: 120, noNaN: true }),
+    length: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 60, noNaN: true })),
+    amount: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 100, noNaN: true })),
+    unit: fc.constantFrom('mg', 'mg/kg'),
+  });
+  const exposureOf = (doses: readonly { drug: string; route: string; start: number; length: number; amount: number; unit: string }[]): Exposure => ({
+    doses: doses.map((d) => ({ drug: d.drug, route: d.route as 'iv', start: d.start, end: d.start + d.length, amount: d.amount, unit: d.unit as 'mg' })),
+  });
+
+  it('sum to totalEffect, and are null exactly when the effective doses take several routes', () => {
+    const seed = propertySeed('termsEffect = totalEffect');
+    fc.assert(
+      fc.property(
+        fc.array(dose, { maxLength: 4 }),
+        fc.constantFrom<EffectKind>('hemodynamic', 'dissociative'),
+        fc.double({ min: 30, max: 150, noNaN: true }),
+        fc.array(fc.double({ min: 0, max: 300, noNaN: true }), { minLength: 1, maxLength: 5 }),
+        (doses, kind, weightKg, times) => {
+          const exposure = exposureOf(doses);
+          const terms = effectTerms(kind, exposure, weightKg);
+          // Doses with an effect: a drug with none, a zero amount (or one too small to count) drops out.
+          const routes = new Set(exposure.doses.filter((d) => relativeDose(d.drug, d.route, d.amount, d.unit, weightKg) !== 0).map((d) => d.route));
+          expect(terms === null).toBe(routes.size > 1);
+          if (terms === null) return;
+          for (const t of times) {
+            const total = totalEffect(kind, t, exposure, weightKg);
+            expect(Object.is(termsEffect(terms, t), total)).toBe(true);
+            // One route: effectByRoute has that route's entry (the same number) once a dose has started, else none.
+            const by = effectByRoute(kind, t, exposure, weightKg);
+            const started = terms.some((x) => x.start <= t);
+            expect(Object.keys(by)).toEqual(started ? [terms[0]!.route] : []);
+            if (started) expect(Object.is(by[terms[0]!.route], total)).toBe(true);
+          }
+        },
+      ),
+      { seed, numRuns: 500 },
+    );
   });
 });
 

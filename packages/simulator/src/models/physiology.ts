@@ -357,10 +357,9 @@ export class ParticipantPhysiology implements Physiology {
     }
     const terms = this.hemoTerms;
     if (terms !== null) {
-      // One route: its effect is `effectByRoute`'s only entry (none before the first dose starts).
-      let started = false;
-      for (let i = 0; i < terms.length && !started; i++) started = terms[i]!.start <= t;
-      if (started) {
+      // One route: its effect is `effectByRoute`'s only entry. (Before the first dose starts there is
+      // no entry, and this adds a * 0 to 0: the same 0.)
+      if (terms.length > 0) {
         const e = termsEffect(terms, t);
         const a = this.amplitude(terms[0]!.route);
         dSbp += a.sbp * e;
