@@ -46,17 +46,27 @@ const input = fc.oneof(
 // Minutes between inputs: often none (several at one instant), mostly one, sometimes a long gap past deadlines.
 const gap = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 6, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: fc.integer({ min: 2, max: 40 }) });
 
-/** Runs `inputs` on one engine, full steps only or quiet readings first; returns each step's context and output. */
-function run(ir: IR, inputs: readonly (readonly [number, ProtocolInEvent])[], quietFirst: boolean): { steps: string[]; quiet: number } {
+/**
+ * Runs `inputs` on one engine, full steps only or quiet readings first; returns each step's context
+ * and output. With `copyAt`, the context is replaced by `copy(context)` before input `copyAt`.
+ */
+function run(
+  ir: IR,
+  inputs: readonly (readonly [number, ProtocolInEvent])[],
+  quietFirst: boolean,
+  copyAt = -1,
+  copy: (c: SessionContext) => SessionContext = structuredClone,
+): { steps: string[]; quiet: number } {
   const engine = createSessionEngine(ir, { session: 'dosing', participant });
-  const c = engine.init(0) as SessionContext;
+  let c = engine.init(0) as SessionContext;
   const steps: string[] = [];
   let quiet = 0;
   let t = 0;
   const out: ProtocolEmitted[] = [];
   engine.start(c, out);
-  for (const [dt, e] of inputs) {
+  for (const [i, [dt, e]] of inputs.entries()) {
     t += dt;
+    if (i === copyAt) c = copy(c);
     if (engine.outcome(c) !== null) break;
     // Tried before `check`: a reading `check` rejects is never quiet.
     if (quietFirst && e.type === 'measure' && engine.quietReading(c, e.values, t)) quiet++;
@@ -110,6 +120,41 @@ describe('quietReading', () => {
     const g = group.init(0);
     group.start(g, []);
     expect(group.quietReading(g, { spo2: 97 }, 1)).toBe(false);
+  });
+});
+
+describe('the engine memo', () => {
+  // What the engine remembers between steps (which conditions are up to date) lives on the context
+  // object, out of sight: the context's keys and JSON are what they were, and no copy carries it.
+  it('is invisible in the context: keys, JSON, spread and structuredClone', () => {
+    const ir = exampleIR();
+    const engine = createSessionEngine(ir, { session: 'dosing', participant });
+    const c = engine.init(0) as SessionContext;
+    const keys = Object.keys(c);
+    const out: ProtocolEmitted[] = [];
+    engine.start(c, out);
+    engine.apply(c, { type: 'measure', values: { sbp: 120, dbp: 80, hr: 70, spo2: 97 } }, out);
+    expect(engine.quietReading(c, { spo2: 98 }, 1)).toBe(true); // the memo is there and in use
+    expect(Object.keys(c)).toEqual(keys);
+    expect(Object.getOwnPropertySymbols(c)).toHaveLength(1);
+    for (const copy of [{ ...c }, structuredClone(c), JSON.parse(JSON.stringify(c)) as SessionContext]) {
+      expect(Object.getOwnPropertySymbols(copy)).toHaveLength(0);
+      expect(JSON.stringify(copy)).toBe(JSON.stringify(c));
+      // A copy has no memo: it declines the shortcut until a full step has evaluated every condition.
+      expect(engine.quietReading(copy, { spo2: 98 }, 1)).toBe(false);
+    }
+  });
+
+  it(`a copy of the context, stepped on, gives what the original would have (property, seed ${SEED})`, () => {
+    const ir = exampleIR();
+    fc.assert(
+      fc.property(fc.array(fc.tuple(gap, input), { minLength: 1, maxLength: 80 }), fc.nat(), fc.boolean(), (inputs, at, json) => {
+        const copyAt = at % inputs.length;
+        const copy = json ? (c: SessionContext) => JSON.parse(JSON.stringify(c)) as SessionContext : structuredClone;
+        expect(run(ir, inputs, true, copyAt, copy).steps).toEqual(run(ir, inputs, true).steps);
+      }),
+      { seed: SEED, numRuns: 150 },
+    );
   });
 });
 
