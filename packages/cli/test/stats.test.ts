@@ -1,10 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
 import { resolveWorkers } from '../src/commands/stats.js';
 import { BAD } from './fixtures.js';
-import { ANSI, run } from './memory-io.js';
+import { main } from '../src/main.js';
+import { fakeTerminal } from './fake-terminal.js';
+import { ANSI, memoryIo, run } from './memory-io.js';
+import { plain } from './tui/fixtures.js';
 import { example } from './sim-fixtures.js';
 
-// The runtime simulates ~5–20 sessions a second today: keep runs small.
+// Small runs: the first sessions of a process run before the JIT has warmed up.
 vi.setConfig({ testTimeout: 120_000 });
 
 const IV = 'examples/individual-iv.kap';
@@ -97,6 +100,27 @@ describe('kapspec stats', () => {
     const r = await run(['stats', IN, '--sessions', '2', '--course', '--workers', '1', '--format', 'json'], { files, stderrTTY: true });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/\r\[#+\] 2\/2 participants, [\d.]+\/s \n$/);
+  });
+
+  it('on a terminal: the ink view counts sessions, or participants with --course, then shows the table', async () => {
+    for (const [args, unit, row] of [
+      [["stats", IV, "--sessions", "2", "--workers", "1"], "sessions", /IV1 mean peak SBP rise +\d/],
+      [['stats', IN, '--sessions', '2', '--course', '--workers', '1'], 'participants', /ES13 observed sedation \(event +\d+\.\d %/],
+    ] as const) {
+      const memory = memoryIo({ files });
+      const { terminal, stdout } = fakeTerminal();
+      const code = await main(args, { ...memory.io, terminal });
+      expect(code, args.join(' ')).toBe(0);
+      const screen = plain(stdout.text);
+      expect(screen).toContain(`kapspec stats ${args[1]}`);
+      expect(screen).toMatch(new RegExp(`100% {2}2/2 ${unit}`));
+      expect(screen).toMatch(row);
+      // Under the table: what was run, with the seed that reproduces it.
+      expect(screen).toMatch(/session dosing: .*, seed 1, calibrated model \(yale profile\)\./s);
+      // The figures' notes follow as text on stdout; nothing on stderr.
+      expect(memory.stdout()).toMatch(/^(Route|Course|Notes)/m);
+      expect(memory.stderr()).toBe('');
+    }
   });
 
   it('usage and I/O mistakes: exit 2 with one line, never a clamp', async () => {

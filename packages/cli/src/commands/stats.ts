@@ -182,10 +182,12 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   const staff = staffOption(options);
   const text = options.format === 'text';
   // On a terminal (text output): the ink progress bar, then the table; elsewhere a plain progress line on stderr.
+  // Course statistics count participants (a whole course each), the others sessions.
+  const unit = options.course === true ? 'participants' : 'sessions';
   const ui = io.terminal && options.tui !== false && text
-    ? (await import('../tui/index.js')).showStats({ ...io.terminal, title: `kapspec stats ${file}`, total: options.sessions })
+    ? (await import('../tui/index.js')).showStats({ ...io.terminal, title: `kapspec stats ${file}`, total: options.sessions, unit })
     : undefined;
-  const progress = ui ? { update: (done: number) => ui.progress(done), end: () => undefined } : progressBar(io, options.course === true ? 'participants' : 'sessions');
+  const progress = ui ? { update: (done: number) => ui.progress(done), end: () => undefined } : progressBar(io, unit);
   let report: StatsReport;
   try {
     report = await sim.runStats(p.ir, {
@@ -210,7 +212,7 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   const figures = sim.statsFigures(report);
   if (ui) {
     const { header, rows } = statsTable(figures);
-    await ui.finish({ header, rows, done: options.sessions });
+    await ui.finish({ header, rows, note: statsSummary(report), done: options.sessions });
     io.stdout.write(statsNotes(report));
     return EXIT_OK;
   }
@@ -270,8 +272,8 @@ const SECTION_TITLES: Record<StatsFigure['section'], string> = {
 /** The readable table: measure, value, 95 % CI, published figure. */
 const showRate = (x: number) => String(Number(x.toFixed(3)));
 
-export function renderStatsText(report: StatsReport, figures: readonly StatsFigure[]): string {
-  const out: string[] = [];
+/** What was run: protocol, session, how many sessions or courses, seed and model. */
+export function statsSummary(report: StatsReport): string {
   const who = report.participantsPerSession === 1 ? '1 participant' : `${report.participantsPerSession} participants`;
   const runs = report.course
     ? `${report.course.participants} participants through the course, ${report.course.sessionsPerParticipant} sessions each (${report.sessions} sessions)`
@@ -279,7 +281,12 @@ export function renderStatsText(report: StatsReport, figures: readonly StatsFigu
   const away = report.staffAbsences
     ? `; staff called away ${showRate(report.staffAbsences.leaveRatePerHour)} times per person-hour, ${showRate(report.staffAbsences.absenceMeanMinutes)} min on average`
     : '';
-  out.push(`Protocol "${report.protocol}", session ${report.session}: ${runs}, seed ${report.seed}, calibrated model (${report.profile} profile${away}).`);
+  return `Protocol "${report.protocol}", session ${report.session}: ${runs}, seed ${report.seed}, calibrated model (${report.profile} profile${away}).`;
+}
+
+export function renderStatsText(report: StatsReport, figures: readonly StatsFigure[]): string {
+  const out: string[] = [];
+  out.push(statsSummary(report));
   out.push('');
   const { header, rows } = statsTable(figures);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -209,6 +209,8 @@ export async function showTestReport(options: TerminalStreams & { title?: string
 export interface ShowStatsOptions extends TerminalStreams {
   readonly title?: string;
   readonly total: number;
+  /** What the progress counts (`sessions`, `participants`). Default `runs`. */
+  readonly unit?: string;
 }
 
 export interface StatsUi {
@@ -223,6 +225,7 @@ export function showStats(options: ShowStatsOptions): StatsUi {
     done: 0,
     total: options.total,
     ...(options.title !== undefined ? { title: options.title } : {}),
+    ...(options.unit !== undefined ? { unit: options.unit } : {}),
     columns: columnsOf(options),
   };
   const instance = render(createElement(StatsView, base), inkOptions(options));

@@ -1,40 +1,17 @@
 /** The lazy entry point: what the commands call, on fake streams; and that nothing else loads ink. */
-import { EventEmitter } from 'node:events';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
 import { renderSimulationFrame, showSimulation, showStats, showTest } from '../../src/tui/index.js';
+import { fakeTerminal } from '../fake-terminal.js';
 import { ivSurge, plain } from './fixtures.js';
 
 vi.setConfig({ testTimeout: 30_000 });
 
-class FakeOut extends EventEmitter {
-  readonly columns = 100;
-  readonly rows = 40;
-  readonly isTTY = false;
-  text = '';
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-class FakeIn extends EventEmitter {
-  readonly isTTY = false;
-  read(): null {
-    return null;
-  }
-  setEncoding(): void {}
-  resume(): void {}
-  pause(): void {}
-  ref(): void {}
-  unref(): void {}
-}
-
 function streams() {
-  const stdout = new FakeOut();
-  return { stdout, io: { stdout: stdout as unknown as NodeJS.WriteStream, stderr: new FakeOut() as unknown as NodeJS.WriteStream, stdin: new FakeIn() as unknown as NodeJS.ReadStream } };
+  const { terminal, stdout } = fakeTerminal();
+  return { stdout, io: terminal };
 }
 
 describe('src/tui/index.ts', () => {

@@ -111,4 +111,26 @@ describe('StatsView', () => {
     expect(f).toMatch(/^█+ 100% {2}1000\/1000 runs$/m);
     expect(tableLines(undefined, [['a', '1']])).toEqual(['a  1']);
   });
+
+  it('a table wider than the terminal wraps the names, never the numbers', () => {
+    const header = ['measure', 'value', '95 % CI'];
+    const rows = [
+      ['IV8 infusions discontinued (stopped by a rule or by the session ending while running)', '4.0 %', '1.1–13.5 %'],
+      ['discharged', '82.0 %', '69.2–90.2 %'],
+    ];
+    const lines = tableLines(header, rows, 50);
+    expect(lines).toEqual([
+      'measure                        value   95 % CI',
+      '─────────────────────────────  ──────  ───────────',
+      'IV8 infusions discontinued     4.0 %   1.1–13.5 %',
+      '(stopped by a rule or by the',
+      'session ending while running)',
+      'discharged                     82.0 %  69.2–90.2 %',
+    ]);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(50);
+    // Through the view: every figure's numbers on screen at 60 columns.
+    const f = plain(render(<StatsView done={2} total={2} header={header} rows={rows} columns={60} />).lastFrame());
+    expect(f).toMatch(/IV8 infusions discontinued.* 4\.0 % +1\.1–13\.5 %/);
+    expect(f).toMatch(/discharged +82\.0 % +69\.2–90\.2 %/);
+  });
 });
