@@ -51,6 +51,8 @@ describe('kapspec stats', () => {
     const j = await run(['stats', IN, '--sessions', '3', '--course', '--workers', '1', '--format', 'json'], { files });
     const report = JSON.parse(j.stdout) as { course: unknown; sessions: number };
     expect(report.course).toEqual({ participants: 3, sessionsPerParticipant: 8 });
+    // Over courses the dosed count is of sessions (a participant has 8), not of participants.
+    expect(r.stdout).toMatch(/\nRoute intranasal: \d+ of 24 sessions dosed, \d+ with pre- and post-dose blood pressure readings\.\n/);
     expect(report.sessions).toBe(24);
     // A group protocol cannot be followed one participant at a time: a usage error naming why.
     const g = await run(['stats', 'group.kap', '--sessions', '2', '--course'], { files: { 'group.kap': example('examples/group-im.kap') } });

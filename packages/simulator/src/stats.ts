@@ -1061,7 +1061,11 @@ export interface StatsReport {
 export interface StatsCalibration {
   /** Route of the session's first ketamine-like administration (undefined: none). */
   readonly route: Route | null;
-  /** Participants who were dosed, and of them those with a pre-dose and a post-dose blood pressure reading. */
+  /**
+   * Participants who were dosed, counted once per session (over courses,
+   * the dosed sessions), and of them those with a pre-dose and a post-dose
+   * blood pressure reading.
+   */
   readonly dosed: number;
   readonly withReadings: number;
   readonly rows: readonly StatsCalibrationRow[];

@@ -213,7 +213,8 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   if (ui) {
     const { header, rows } = statsTable(figures);
     await ui.finish({ header, rows, note: statsSummary(report), done: options.sessions });
-    io.stdout.write(statsNotes(report));
+    // The view leaves the cursor at the end of its last line: the notes start on a line of their own.
+    io.stdout.write(`\n${statsNotes(report)}`);
     return EXIT_OK;
   }
   if (options.format === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -318,7 +319,9 @@ export function statsTable(figures: readonly StatsFigure[]): { header: string[];
 export function statsNotes(report: StatsReport): string {
   const out: string[] = [];
   const cal = report.calibration;
-  out.push(`Route ${cal.route ?? 'none'}: ${cal.dosed} participants dosed, ${cal.withReadings} with pre- and post-dose blood pressure readings.`);
+  // Counted per session and participant: over courses, a participant counts once per session.
+  const dosed = report.course ? `${cal.dosed} of ${report.sessions} sessions dosed` : `${cal.dosed} participants dosed`;
+  out.push(`Route ${cal.route ?? 'none'}: ${dosed}, ${cal.withReadings} with pre- and post-dose blood pressure readings.`);
   if (cal.rows.some((r) => !r.comparable)) out.push('* not the same measure as the published figure (see the notes).');
   if (cal.rows.length > 0) {
     out.push('Notes:');
