@@ -462,6 +462,105 @@ export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record
 }
 
 /**
+ * `quietReading` of one measure, for many readings in a row (a pulse
+ * oximeter every minute): the readings of `measure` it would apply quietly,
+ * as a range worked out once (`QuietRange`). Null when no reading of the
+ * measure can be quiet now.
+ *
+ * The range is where every comparison the conditions make of the reading
+ * (`ReadingAtom`) comes out as it does for the last reading, inside the
+ * declared range; what the reading is compared with is fixed until a full
+ * step.
+ */
+export function quietRange(p: Plan, c: SessionContext, measure: string): QuietRange | null {
+  const quiet = p.quiet;
+  if (quiet === null || c.outcome) return null;
+  const memo = memoIn(c);
+  const q = quiet.get(measure);
+  const last = c.last[measure];
+  if (memo === undefined || q === undefined || last === undefined) return null;
+  if (Number.isNaN(memo.quietBefore)) memo.quietBefore = quietBefore(p, c, memo);
+  const before = memo.quietBefore;
+  if (before === -Infinity) return null;
+  // [lo, hi], each end open or closed: narrowed by each comparison to the last reading's side of it.
+  let lo = q.min;
+  let loOpen = false;
+  let hi = q.max;
+  let hiOpen = false;
+  const above = (k: number, open: boolean) => {
+    if (k > lo || (k === lo && open)) {
+      lo = k;
+      loOpen = open;
+    }
+  };
+  const below = (k: number, open: boolean) => {
+    if (k < hi || (k === hi && open)) {
+      hi = k;
+      hiOpen = open;
+    }
+  };
+  const env = q.readsEnv ? makeEnv(p, c) : undefined;
+  const v = last.value;
+  for (const a of q.atoms) {
+    const k = a.other(env!);
+    if (typeof k !== 'number' || Number.isNaN(k)) return null;
+    switch (a.op) {
+      case '<':
+        if (v < k) below(k, true);
+        else above(k, false);
+        break;
+      case '<=':
+        if (v <= k) below(k, false);
+        else above(k, true);
+        break;
+      case '>':
+        if (v > k) above(k, true);
+        else below(k, false);
+        break;
+      case '>=':
+        if (v >= k) above(k, false);
+        else below(k, true);
+        break;
+      default:
+        // == and !=: the reading equal to k, or on the last one's side of it.
+        if (v === k) {
+          above(k, false);
+          below(k, false);
+        } else if (v < k) below(k, true);
+        else above(k, true);
+    }
+  }
+  const steps = memo.steps;
+  return {
+    accepts: (value, t) =>
+      memo.steps === steps && t + EPS < before && typeof value === 'number' && (loOpen ? value > lo : value >= lo) && (hiOpen ? value < hi : value <= hi),
+    apply: (value, t) => {
+      if (t > c.t) c.t = t;
+      c.last[measure] = { value, at: c.t };
+    },
+  };
+}
+
+/** See `quietRange`. */
+export interface QuietRange {
+  /**
+   * Whether `quietReading(c, { [measure]: value }, t)` would apply this
+   * reading quietly because it lies in the range and nothing is due by `t`.
+   * Changes nothing. False for every reading once a full step (`start`,
+   * `advanceTo`, `apply`) has run on the context; false may still be quiet
+   * (ask `quietReading`).
+   */
+  accepts(value: number, t: number): boolean;
+  /**
+   * Applies an accepted reading as `quietReading` would. Of a row of
+   * accepted readings (times not decreasing) applying the last is the same
+   * as applying each: a caller may keep the last one back until just before
+   * it next reads or steps the context.
+   */
+  apply(value: number, t: number): void;
+}
+
+/**
  * The time before which a reading may be quiet as far as the rest of the
  * context goes (the next deadline), or -Infinity: a rule condition is not
  * up to date on this context, or a gate of the stage is pending.
@@ -633,6 +732,8 @@ interface Memo {
    * `apply`) may have changed it.
    */
   quietBefore: number;
+  /** Full steps begun on this context (`stepping`): a `quietRange` holds until the next one. */
+  steps: number;
 }
 // Kept on the context object itself, under a symbol and not enumerable: a copy of the context
 // (`cloneContext`, a spread, JSON, `structuredClone`) never carries it, so a memo always belongs
@@ -661,14 +762,17 @@ function readingsChanged(p: Plan, c: SessionContext, values: Readonly<Record<str
 function stepping(p: Plan, c: SessionContext): void {
   if (p.quiet === null) return;
   const memo = memoIn(c);
-  if (memo !== undefined) memo.quietBefore = Number.NaN;
+  if (memo !== undefined) {
+    memo.quietBefore = Number.NaN;
+    memo.steps++;
+  }
 }
 
 function memoOf(p: Plan, c: SessionContext): Memo {
   let memo = memoIn(c);
   if (memo === undefined) {
     const n = p.session.rules.length;
-    memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n), quietBefore: Number.NaN };
+    memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n), quietBefore: Number.NaN, steps: 0 };
     Object.defineProperty(c, MEMO, { value: memo, enumerable: false, writable: false, configurable: false });
   }
   return memo;

@@ -474,7 +474,13 @@ export interface ReadingAtom {
   readonly test: (reading: number, env: EvalEnv) => Value;
   /** `test` reads `env` (the other operand is not a number). */
   readonly readsEnv: boolean;
+  /** `test` is `reading op other` (written the other way round, the operator is turned: `90 > spo2` is `spo2 < 90`). */
+  readonly op: CompareOp;
+  /** The other operand's value. */
+  readonly other: (env: EvalEnv) => Value;
 }
+
+const TURNED: Readonly<Record<CompareOp, CompareOp>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' };
 
 const COMPARISONS: ReadonlySet<string> = new Set<CompareOp>(['<', '<=', '>', '>=', '==', '!=']);
 const ARITHMETIC: ReadonlySet<string> = new Set(['+', '-', '*', '/']);
@@ -526,13 +532,14 @@ export function readingAtoms(e: Expr, measure: string, out: ReadingAtom[]): bool
 }
 
 function atom(op: CompareOp, other: Expr, readingLeft: boolean): ReadingAtom {
+  const turned = readingLeft ? op : TURNED[op];
   if (other.kind === 'number') {
     // The common case (`spo2 < 90`): nothing to read.
     const k = other.value;
-    return { test: readingLeft ? (v) => compareValues(op, v, k) : (v) => compareValues(op, k, v), readsEnv: false };
+    return { test: readingLeft ? (v) => compareValues(op, v, k) : (v) => compareValues(op, k, v), readsEnv: false, op: turned, other: () => k };
   }
   const f = compileExpr(other);
-  return { test: readingLeft ? (v, env) => compareValues(op, v, f(env)) : (v, env) => compareValues(op, f(env), v), readsEnv: true };
+  return { test: readingLeft ? (v, env) => compareValues(op, v, f(env)) : (v, env) => compareValues(op, f(env), v), readsEnv: true, op: turned, other: f };
 }
 
 /**

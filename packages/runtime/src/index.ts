@@ -13,7 +13,7 @@ export {
   type SessionOptionsErrorCode,
 } from './machine.js';
 export { createSessionEngine, type SessionEngine, type IndividualEngine, type GroupEngine } from './session-engine.js';
-export type { ParticipantProfile, ParticipantState, SessionContext, SessionState, Violation } from './engine.js';
+export type { ParticipantProfile, ParticipantState, QuietRange, SessionContext, SessionState, Violation } from './engine.js';
 export type { GroupContext, GroupParticipant, GroupSessionState, Member } from './group.js';
 export { populationExclusion } from './engine.js';
 export {

@@ -20,11 +20,13 @@ import {
   isPaused,
   nextDeadline,
   plan,
+  quietRange,
   quietReading,
   sessionStateOf,
   start,
   type ParticipantProfile,
   type Plan,
+  type QuietRange,
   type SessionContext,
   type SessionState,
 } from './engine.js';
@@ -115,6 +117,14 @@ export interface SessionEngine<C extends { origin: number; t: number } = Session
    * return false.
    */
   quietReading(c: C, values: Readonly<Record<string, number>>, t: number): boolean;
+  /**
+   * For a caller offering many readings of one measure in a row (a pulse
+   * oximeter every minute): `quietReading` of that measure as a range worked
+   * out once, `accepts(value, t)` and `apply(value, t)` (engine.ts
+   * `QuietRange`). Null when no reading of `measure` can be quiet now; group
+   * sessions: always null.
+   */
+  quietRange(c: C, measure: string): QuietRange | null;
   stageIndex(c: C): number;
   paused(c: C): boolean;
   outcome(c: C): Outcome | null;
@@ -190,6 +200,7 @@ function individualEngine(p: Plan, ir: IR, session: Session, options: ProtocolMa
     apply: (c, e, out) => apply(p, c, e, out),
     nextDeadline: (c) => nextDeadline(p, c),
     quietReading: (c, values, t) => quietReading(p, c, values, t),
+    quietRange: (c, measure) => quietRange(p, c, measure),
     stageIndex: (c) => c.stageIndex,
     paused: (c) => isPaused(c),
     outcome: (c) => c.outcome?.outcome ?? null,
@@ -212,6 +223,7 @@ function groupEngine(p: Plan, ir: IR, session: Session, participants: readonly G
     apply: (c, e, out) => groupApply(p, c, e, out),
     nextDeadline: (c) => groupNextDeadline(p, c),
     quietReading: () => false,
+    quietRange: () => null,
     stageIndex: (c) => c.stageIndex,
     paused: (c) => groupPaused(c),
     outcome: (c) => c.outcome?.outcome ?? null,

@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareValues, compileExpr, type EvalEnv } from '../src/eval.js';
-import { createSessionEngine, loadIR, type Expr, type IR, type ProtocolEmitted, type ProtocolInEvent, type SessionContext } from '../src/index.js';
+import { createSessionEngine, loadIR, type Expr, type IR, type ProtocolEmitted, type ProtocolInEvent, type QuietRange, type SessionContext } from '../src/index.js';
 import { dosingIR } from './fixtures.js';
 import { groupIR, people } from './fixtures-group.js';
 
@@ -53,31 +53,69 @@ const gap = fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 6, arbi
 function run(
   ir: IR,
   inputs: readonly (readonly [number, ProtocolInEvent])[],
-  quietFirst: boolean,
+  quietFirst: boolean | 'range' | 'held',
   copyAt = -1,
   copy: (c: SessionContext) => SessionContext = structuredClone,
-): { steps: string[]; quiet: number } {
+): { steps: string[]; quiet: number; ranged: number } {
   const engine = createSessionEngine(ir, { session: 'dosing', participant });
   let c = engine.init(0) as SessionContext;
   const steps: string[] = [];
   let quiet = 0;
+  let ranged = 0;
   let t = 0;
   const out: ProtocolEmitted[] = [];
+  // 'range' and 'held': a single reading is offered to `quietRange` first ('held' applies only the
+  // last of a row of accepted readings, just before the next full step, as the simulator does).
+  let range: QuietRange | null = null;
+  let rangeOf: string | undefined;
+  let held: { range: QuietRange; measure: string; value: number; t: number } | null = null;
+  const flush = () => {
+    if (held !== null) held.range.apply(held.value, held.t);
+    held = null;
+  };
+  // The context as it stands, the reading held back included (applied to a copy, as `apply` does).
+  const view = (): SessionContext => {
+    if (held === null) return c;
+    const x = structuredClone(c);
+    if (held.t > x.t) x.t = held.t;
+    x.last[held.measure] = { value: held.value, at: x.t };
+    return x;
+  };
+  const offer = (e: ProtocolInEvent): boolean => {
+    if ((quietFirst !== 'range' && quietFirst !== 'held') || e.type !== 'measure') return false;
+    const names = Object.keys(e.values);
+    if (names.length !== 1) return false;
+    const name = names[0]!;
+    if (name !== rangeOf) {
+      flush();
+      range = engine.quietRange(c, name);
+      rangeOf = name;
+    }
+    if (range === null || !range.accepts(e.values[name]!, t)) return false;
+    if (quietFirst === 'range') range.apply(e.values[name]!, t);
+    else held = { range, measure: name, value: e.values[name]!, t };
+    return true;
+  };
   engine.start(c, out);
   for (const [i, [dt, e]] of inputs.entries()) {
     t += dt;
     if (i === copyAt) c = copy(c);
     if (engine.outcome(c) !== null) break;
+    if (offer(e)) ranged++;
     // Tried before `check`: a reading `check` rejects is never quiet.
-    if (quietFirst && e.type === 'measure' && engine.quietReading(c, e.values, t)) quiet++;
+    else if (quietFirst !== false && e.type === 'measure' && (flush(), engine.quietReading(c, e.values, t))) quiet++;
     else {
+      flush();
+      rangeOf = undefined;
       if (!engine.check(c, e).ok) continue;
       engine.advanceTo(c, t, out);
       engine.apply(c, e, out);
     }
-    steps.push(JSON.stringify([c, out]));
+    steps.push(JSON.stringify([view(), out]));
   }
-  return { steps, quiet };
+  flush();
+  steps.push(JSON.stringify([c, out]));
+  return { steps, quiet, ranged };
 }
 
 describe('quietReading', () => {
@@ -99,6 +137,115 @@ describe('quietReading', () => {
       // The shortcut was taken, or this test would prove nothing.
       console.log(`quiet readings: ${quiet}`);
       expect(quiet).toBeGreaterThan(100);
+    });
+
+    it(`${name}: quietRange, applied at once or only the last of a row, changes nothing (property, seed ${SEED})`, () => {
+      // Rows of one measure read every minute (a pulse oximeter), now and then something else.
+      const oximeter = fc.oneof(
+        { weight: 24, arbitrary: fc.integer({ min: 93, max: 100 }).map((spo2): ProtocolInEvent => ({ type: 'measure', values: { spo2 } })) },
+        { weight: 2, arbitrary: fc.integer({ min: 85, max: 92 }).map((spo2): ProtocolInEvent => ({ type: 'measure', values: { spo2 } })) },
+        { weight: 1, arbitrary: fc.constantFrom<unknown>(101, 49, Number.NaN, '97').map((spo2) => ({ type: 'measure', values: { spo2 } }) as ProtocolInEvent) },
+        { weight: 2, arbitrary: input },
+      );
+      // Each run starts with every measure read (the pre-dose gate decided): rows can then be quiet.
+      const first: readonly [number, ProtocolInEvent] = [0, { type: 'measure', values: { sbp: 122, dbp: 78, hr: 70, spo2: 97, cadss: 1 } }];
+      let taken = 0;
+      fc.assert(
+        fc.property(fc.array(fc.tuple(gap, oximeter), { minLength: 1, maxLength: 150 }).map((rest) => [first, ...rest]), (inputs) => {
+          const full = run(ir, inputs, false);
+          for (const mode of ['range', 'held'] as const) {
+            const fast = run(ir, inputs, mode);
+            expect(fast.steps).toEqual(full.steps);
+            taken += fast.ranged;
+          }
+        }),
+        { seed: SEED, numRuns: 150 },
+      );
+      console.log(`readings taken quietly: ${taken}`);
+      expect(taken).toBeGreaterThan(1000);
+    });
+  }
+
+  // Variants of the example (the fixtures as written compare readings by <, > and <= only):
+  // `complemented` writes each comparison of a reading as `not` of its complement (`spo2 < 90` as
+  // `not (spo2 >= 90)`: the same condition), `mirrored` with the reading on the right (`90 > spo2`);
+  // `equalities` makes each an equality (another protocol).
+  const variant = (rewrite: (o: Record<string, unknown>) => Record<string, unknown>): IR => {
+    const map = (x: unknown): unknown => {
+      if (Array.isArray(x)) return x.map(map);
+      if (x === null || typeof x !== 'object') return x;
+      const o = Object.fromEntries(Object.entries(x).map(([k, v]) => [k, map(v)]));
+      const reading = (e: unknown) => (e as { kind?: string } | null)?.kind === 'measure';
+      return o['kind'] === 'binary' && (reading(o['left']) || reading(o['right'])) ? rewrite(o) : o;
+    };
+    return loadIR(map(JSON.parse(readFileSync(new URL('./fixtures/individual-iv.ir.json', import.meta.url), 'utf8'))));
+  };
+  const COMPLEMENT: Readonly<Record<string, string>> = { '<': '>=', '>': '<=', '<=': '>', '>=': '<' };
+  const complemented = variant((o) => (COMPLEMENT[o['op'] as string] ? { kind: 'not', operand: { ...o, op: COMPLEMENT[o['op'] as string] }, span: o['span'] } : o));
+  const MIRROR: Readonly<Record<string, string>> = { '<': '>', '>': '<', '<=': '>=', '>=': '<=', '==': '==', '!=': '!=' };
+  const mirrored = variant((o) => (MIRROR[o['op'] as string] ? { ...o, op: MIRROR[o['op'] as string], left: o['right'], right: o['left'] } : o));
+  const EQUALITY: Readonly<Record<string, string>> = { '<': '!=', '>': '==', '<=': '!=', '>=': '==' };
+  const equalities = variant((o) => (EQUALITY[o['op'] as string] ? { ...o, op: EQUALITY[o['op'] as string] } : o));
+  for (const [name, ir, exact] of [
+    ['hand-lowered dosing session', dosingIR(), true],
+    ['individual-iv example', exampleIR(), true],
+    ['individual-iv, comparisons written as not of their complement', complemented, true],
+    ['individual-iv, comparisons written with the reading on the right', mirrored, true],
+    // An equality's range is one side of the value compared with (quietReading takes both): a part of what it takes.
+    ['individual-iv, comparisons made equalities', equalities, false],
+  ] as const) {
+    it(`${name}: quietRange accepts ${exact ? 'exactly' : 'only'} the single readings quietReading takes, threshold values included (property, seed ${SEED})`, () => {
+      // Candidate readings: every number the session's conditions mention (thresholds, offsets), a
+      // half below and above, and each measure's declared bounds.
+      const numbers = new Set<number>();
+      const collect = (x: unknown): void => {
+        if (Array.isArray(x)) x.forEach(collect);
+        else if (x !== null && typeof x === 'object') {
+          const o = x as Record<string, unknown>;
+          if (o['kind'] === 'number' && typeof o['value'] === 'number') numbers.add(o['value']);
+          Object.values(o).forEach(collect);
+        }
+      };
+      collect(ir.sessions);
+      const candidates = (min: number, max: number) => [...numbers, min, max].flatMap((k) => [k - 0.5, k, k + 0.5]);
+      const first: readonly [number, ProtocolInEvent] = [0, { type: 'measure', values: { sbp: 122, dbp: 78, hr: 70, spo2: 97, cadss: 1 } }];
+      let compared = 0;
+      fc.assert(
+        fc.property(fc.array(fc.tuple(gap, input), { maxLength: 60 }), (rest) => {
+          const engine = createSessionEngine(ir, { session: 'dosing', participant });
+          const c = engine.init(0) as SessionContext;
+          const out: ProtocolEmitted[] = [];
+          engine.start(c, out);
+          let t = 0;
+          for (const [dt, e] of [first, ...rest]) {
+            t += dt;
+            if (engine.outcome(c) !== null || !engine.check(c, e).ok) continue;
+            engine.advanceTo(c, t, out);
+            engine.apply(c, e, out);
+            // After every step: each measure's range against quietReading, reading by reading.
+            for (const m of ir.measures) {
+              const range = engine.quietRange(c, m.name);
+              if (range === null) continue;
+              for (const x of candidates(m.min, m.max)) {
+                const lastBefore = c.last[m.name]!;
+                const tBefore = c.t;
+                const quiet = engine.quietReading(c, { [m.name]: x }, c.t);
+                c.last[m.name] = lastBefore;
+                c.t = tBefore;
+                const accepts = range.accepts(x, c.t);
+                if (exact || accepts) expect(accepts, `${m.name} = ${x} after ${lastBefore.value}`).toBe(quiet);
+                compared++;
+              }
+            }
+          }
+          // Once a full step has run, a range accepts nothing.
+          const range = engine.quietRange(c, 'spo2');
+          engine.advanceTo(c, c.t, out);
+          if (range !== null) expect(range.accepts(c.last['spo2']!.value, c.t)).toBe(false);
+        }),
+        { seed: SEED, numRuns: 100 },
+      );
+      expect(compared).toBeGreaterThan(10_000);
     });
   }
 

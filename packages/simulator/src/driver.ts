@@ -682,6 +682,12 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     if (values === undefined) return;
     // Literals, not spreads: this runs for every reading.
     records.push(participant === undefined ? { t, type: 'observe', values } : { t, type: 'observe', participant, values });
+    // A continuous monitor's reading of one measure, quiet: nothing else to do (a lean trace records nothing more).
+    if (lean && monitor !== undefined && participant === undefined && measures.length === 1) {
+      const name = measures[0]!;
+      const v = values[name];
+      if (v !== undefined && machine.quiet(name, v)) return;
+    }
     send((participant === undefined ? { type: 'measure', values } : { type: 'measure', values, participant }) as ProtocolInEvent);
   };
 

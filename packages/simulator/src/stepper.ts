@@ -26,6 +26,7 @@ import {
   type ProtocolEmitted,
   type ProtocolInEvent,
   type ProtocolMachineOptions,
+  type QuietRange,
   type SessionContext,
   type SessionEngine,
   type SessionOutput,
@@ -44,6 +45,15 @@ export interface Stepper {
    * `quietReading`); the actor stepper always returns false.
    */
   send(e: ProtocolInEvent): boolean;
+  /**
+   * A reading of one measure (no participant) at the clock's time, offered
+   * to the engine's `quietRange`: true when it was taken as a quiet reading
+   * (exactly what `send` of it would have done, and nothing to record),
+   * false when it was not taken (then `send` it). The engine stepper keeps
+   * the last reading of a quiet row back until the context is next read or
+   * stepped; the actor stepper always returns false.
+   */
+  quiet(measure: string, value: number): boolean;
   /** The clock reading (ms). */
   now(): number;
   /**
@@ -140,6 +150,7 @@ export function actorStepper(ir: IR, options: MachineOptions): Stepper {
       check();
       return false;
     },
+    quiet: () => false,
     now: () => clock.now(),
     set: (ms) => {
       clock.set(ms);
@@ -195,6 +206,19 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
     }
   };
   const minutes = () => (now - c.origin) / MINUTE;
+  // `quiet`: the engine's range of quiet readings of one measure (fetched again after every full step),
+  // and the last reading it accepted, not yet applied to the context (only the last of a row needs it).
+  let range: QuietRange | null = null;
+  let rangeOf: string | undefined;
+  let held: QuietRange | null = null;
+  let heldValue = 0;
+  let heldAt = 0;
+  /** Applies the reading held back: before anything reads or steps the context. */
+  const flush = () => {
+    if (held === null) return;
+    held.apply(heldValue, heldAt);
+    held = null;
+  };
   const commit = (before: number | null, rearm: boolean) => {
     if (engine.outcome(c) === null) {
       const due = dueOf();
@@ -212,6 +236,8 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
       else over = true;
     },
     send: (e) => {
+      flush();
+      rangeOf = undefined;
       if (over) return false;
       // A quiet reading (valid, nothing due, the deadline where it was: no timer to re-arm).
       if (e.type === 'measure' && e.participant === undefined && engine.quietReading(c, e.values, minutes())) return true;
@@ -226,11 +252,27 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
       commit(before, false);
       return false;
     },
+    quiet: (measure, value) => {
+      if (over) return false;
+      if (measure !== rangeOf) {
+        flush();
+        range = engine.quietRange(c, measure);
+        rangeOf = measure;
+      }
+      const t = minutes();
+      if (range === null || !range.accepts(value, t)) return false;
+      held = range;
+      heldValue = value;
+      heldAt = t;
+      return true;
+    },
     now: () => now,
     set: (ms) => {
       if (ms < now) throw new Error('Unable to travel back in time');
       now = ms;
       if (!armed || over || now - since < timeout) return false;
+      flush();
+      rangeOf = undefined;
       armed = false;
       const before = lastDue;
       engine.advanceTo(c, minutes(), out);
@@ -243,10 +285,19 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
       out = [];
       return taken;
     },
-    context: () => c,
+    context: () => {
+      flush();
+      return c;
+    },
     done: () => over,
-    output: () => engine.output(c),
-    paused: () => engine.paused(c),
+    output: () => {
+      flush();
+      return engine.output(c);
+    },
+    paused: () => {
+      flush();
+      return engine.paused(c);
+    },
     stop: () => {
       armed = false;
     },

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { adversarialArbitrary, adversarialScenario, calibratedModel, normal, scriptedScenario, serializeTrace, simulate, type Physiology, type Scenario } from '../src/index.js';
 import type { IR } from '@kapspec/runtime';
 import { exampleIR, irOf, noisyScenario } from './helpers.js';
+import { actorStepper, engineStepper } from '../src/stepper.js';
 import { propertySeed } from './seed.js';
 
 const EXAMPLES = ['individual-iv', 'group-im', 'intranasal-esketamine', 'sublingual-lozenge', 'flawed/bp-every-20-min', 'flawed/bp-every-2-min', 'flawed/group-two-panics'];
@@ -140,4 +141,45 @@ describe('quiet readings: the engine shortcut changes nothing a full step would'
       }
     });
   }
+});
+
+describe('Stepper.quiet: a reading held back is the reading sent', () => {
+  // The engine stepper keeps the last of a row of quiet readings back until the context is next read
+  // or stepped; whoever reads the context then (the driver's state records, an app) sees it applied.
+  it('the context after readings offered to quiet() equals the context after sending them, at every read', () => {
+    const ir = exampleIR('individual-iv');
+    const session = dosingSession(ir);
+    const scenario = calibratedModel(ir, { session, seed: 3 });
+    const options = { session, participant: scenario.participants[0]!.profile, staff: scenario.staffAtStart! };
+    const quiet = engineStepper(ir, options);
+    const sent = engineStepper(ir, options);
+    for (const m of [quiet, sent]) {
+      m.start();
+      m.send({ type: 'measure', values: { sbp: 124, dbp: 79, hr: 71, spo2: 97 } });
+    }
+    let held = 0;
+    for (let minute = 1; minute <= 200 && !sent.done(); minute++) {
+      for (const m of [quiet, sent]) m.set(minute * 60_000);
+      // Mostly unremarkable; now and then a moment below the desaturation threshold (not quiet),
+      // read again at once above it (the rule wants a whole minute).
+      for (const spo2 of minute % 13 === 0 ? [88, 95] : [92 + (minute % 9)]) {
+        if (quiet.quiet('spo2', spo2)) held++;
+        else quiet.send({ type: 'measure', values: { spo2 } });
+        sent.send({ type: 'measure', values: { spo2 } });
+      }
+      // Other readings are sent as they are.
+      if (minute % 10 === 5) for (const m of [quiet, sent]) m.send({ type: 'measure', values: { sbp: 120 + (minute % 30), dbp: 80, hr: 70 } });
+      // Now and then somebody looks: the context, whether paused, the outcome.
+      if (minute % 7 === 0) expect(JSON.stringify(quiet.context()), `minute ${minute}`).toBe(JSON.stringify(sent.context()));
+      if (minute % 11 === 0) expect(quiet.paused()).toBe(sent.paused());
+      expect(JSON.stringify(quiet.take())).toBe(JSON.stringify(sent.take()));
+    }
+    expect(JSON.stringify(quiet.context())).toBe(JSON.stringify(sent.context()));
+    expect(quiet.done()).toBe(sent.done());
+    expect(held).toBeGreaterThan(100);
+    // The actor cannot tell: it takes no reading this way.
+    const actor = actorStepper(ir, options);
+    actor.start();
+    expect(actor.quiet('spo2', 97)).toBe(false);
+  });
 });
