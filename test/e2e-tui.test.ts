@@ -5,7 +5,9 @@
  * waits for the outcome, checks the stages and a vitals line, then sends `q`
  * and checks the program ended (exit code 0). The bundled `kapspec test`
  * shows its progress moving while the search runs (in a worker thread), then
- * the counterexample with its `.kap` line, and exits 1.
+ * the counterexample with its `.kap` line, and exits 1. The bundled `kapspec
+ * stats --course` on an 80-column terminal counts participants and keeps
+ * every value on screen (long names wrap).
  *
  * Skipped, with a message, when tmux is not installed (.ci/run installs it).
  */
@@ -28,6 +30,8 @@ function tmux(...args: string[]): string {
 }
 
 const screen = (session: string) => tmux('capture-pane', '-p', '-t', session);
+/** The screen and what scrolled off it. */
+const history = (session: string) => tmux('capture-pane', '-p', '-S', '-', '-t', session);
 
 async function waitFor(session: string, check: (s: string) => boolean, timeout: number): Promise<string> {
   const start = Date.now();
@@ -96,6 +100,23 @@ describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => 
     expect(s).toContain('7 properties: 6 passed, 1 failed (60 runs, seed 1).');
     expect(EXITED.exec(s)![1]).toBe('1');
   }, 180_000);
+
+  it('`kapspec stats --course` on a narrow terminal (80 columns): participants counted, names wrapped, every value and interval on screen; exit 0', async () => {
+    startKapspec('stats', 'stats examples/intranasal-esketamine.kap --sessions 40 --course', [80, 50]);
+    await waitFor('stats', (x) => EXITED.test(x), 120_000);
+    const s = history('stats');
+    expect(EXITED.exec(s)![1]).toBe('0');
+    expect(s).toContain('kapspec stats examples/intranasal-esketamine.kap');
+    expect(s).toMatch(/█+ 100% {2}40\/40 participants/);
+    // No line of the view is wider than the terminal, so nothing is cut off; a long name wraps under itself.
+    const table = s.slice(s.indexOf('measure'), s.indexOf('Protocol "'));
+    for (const line of table.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(table).toMatch(/^discharged +\d+\.\d % +\d+\.\d–\d+\.\d %$/m);
+    expect(table).toMatch(/^ES13 observed sedation +\d+\.\d % +\d+\.\d–\d+\.\d % +61\.9 % of patients \(REMS\)\n\(event `sedation`\), per\nparticipant over the\ncourse$/m);
+    // Under the table: what was run and its seed; then the notes.
+    expect(s).toMatch(/Protocol "Intranasal esketamine, supervised sessions", session dosing: 40\s+participants through the course, 8 sessions each \(320 sessions\), seed 1,/);
+    expect(s).toMatch(/^Route intranasal: \d+ of 320 sessions dosed/m);
+  }, 150_000);
 
   it('individual-iv: stages, vitals with sparklines, the pause in the log, the outcome; q quits', async () => {
     if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`pnpm build\` before the e2e tests`);
