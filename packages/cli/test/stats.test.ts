@@ -117,6 +117,10 @@ describe('kapspec stats', () => {
       expect(screen).toContain(`kapspec stats ${args[1]}`);
       expect(screen).toMatch(new RegExp(`100% {2}2/2 ${unit}`));
       expect(screen).toMatch(row);
+      // The sections of the text output, titled.
+      expect(screen).toMatch(/─\nOutcomes \(share of participants\)\ndischarged +\d/);
+      expect(screen).toMatch(/\n\nRules\n/);
+      expect(screen).toMatch(/\n\nCALIBRATION\.md figures \(simulated vs published\)\n/);
       // Under the table: what was run, with the seed that reproduces it.
       expect(screen).toMatch(/session dosing: .*, seed 1, calibrated model \(yale profile\)\./s);
       // The figures' notes follow as text on stdout; nothing on stderr.

@@ -212,7 +212,9 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   const figures = sim.statsFigures(report);
   if (ui) {
     const { header, rows } = statsTable(figures);
-    await ui.finish({ header, rows, note: statsSummary(report), done: options.sessions });
+    // The sections of the text output, as titles between the rows.
+    const sectioned = figures.flatMap((f, i) => (i === 0 || figures[i - 1]!.section !== f.section ? [{ title: SECTION_TITLES[f.section] }, rows[i]!] : [rows[i]!]));
+    await ui.finish({ header, rows: sectioned, note: statsSummary(report), done: options.sessions });
     // The view leaves the cursor at the end of its last line: the notes start on a line of their own.
     io.stdout.write(`\n${statsNotes(report)}`);
     return EXIT_OK;

@@ -16,12 +16,12 @@ import type { PropertyTestResult, Trace } from '@kapspec/simulator';
 import { showT } from './format.js';
 import { initialPlayState, makePlayback, playReducer } from './playback.js';
 import { SimulationScreen, SimulationView, type SimulationViewProps } from './simulation.js';
-import { StatsView, type StatsViewProps } from './stats-view.js';
+import { StatsView, type StatsViewProps, type TableRow } from './stats-view.js';
 import { TestView, type PropertyProgress, type TestFailure, type TestViewProps } from './test-view.js';
 
 export { SimulationView, type SimulationViewProps } from './simulation.js';
 export { TestView, type TestViewProps, type PropertyProgress, type PropertyRunStatus, type TestFailure } from './test-view.js';
-export { StatsView, type StatsViewProps, tableLines } from './stats-view.js';
+export { StatsView, type StatsViewProps, type TableLine, type TableRow, tableLayout, tableLines } from './stats-view.js';
 export { SPEEDS, DEFAULT_SPEED } from './playback.js';
 
 /** Where the UI draws and reads keys. Default: the process's streams. */
@@ -216,7 +216,7 @@ export interface ShowStatsOptions extends TerminalStreams {
 export interface StatsUi {
   progress(done: number): void;
   /** Draws the table, then leaves the terminal. */
-  finish(table: { header?: readonly string[]; rows: readonly (readonly string[])[]; note?: string; done?: number }): Promise<void>;
+  finish(table: { header?: readonly string[]; rows: readonly TableRow[]; note?: string; done?: number }): Promise<void>;
 }
 
 /** The live `stats` view: a progress bar (`progress` as runs complete), then the table (`finish`). */

@@ -14,8 +14,8 @@ export interface StatsViewProps {
   readonly unit?: string;
   /** The header row of the table. */
   readonly header?: readonly string[];
-  /** The result table; shown once given. */
-  readonly rows?: readonly (readonly string[])[];
+  /** The result table, with section titles between its rows; shown once given. */
+  readonly rows?: readonly TableRow[];
   readonly note?: string;
   readonly columns?: number;
 }
@@ -49,16 +49,29 @@ const GAP = '  ';
 /** A text column is never wrapped narrower than this (nor than its header). */
 const MIN_TEXT_COLUMN = 16;
 
+/** A row of cells, or the title of the section of rows that follow. */
+export type TableRow = readonly string[] | { readonly title: string };
+
+/** One line of a laid-out table, and what it is (the view styles each kind). */
+export interface TableLine {
+  readonly text: string;
+  readonly kind: 'header' | 'rule' | 'title' | 'row';
+}
+
+const isTitle = (r: TableRow): r is { readonly title: string } => !Array.isArray(r);
+
 /**
  * Rows as aligned text lines: columns padded to their widest cell, numbers
- * right-aligned. When the table is wider than `width`, the text columns (the
- * figure's name, the published figure) wrap onto continuation lines, the
- * widest first, so that the numbers keep their place on screen.
+ * right-aligned; a section title on a line of its own, after a blank line.
+ * When the table is wider than `width`, the text columns (the figure's name,
+ * the published figure) wrap onto continuation lines, the widest first, so
+ * that the numbers keep their place on screen.
  */
-export function tableLines(header: readonly string[] | undefined, rows: readonly (readonly string[])[], width = Infinity): string[] {
-  const all = header ? [header, ...rows] : rows;
-  const n = Math.max(0, ...all.map((r) => r.length));
-  const widths = Array.from({ length: n }, (_, c) => Math.max(0, ...all.map((r) => (r[c] ?? '').length)));
+export function tableLayout(header: readonly string[] | undefined, all: readonly TableRow[], width = Infinity): TableLine[] {
+  const rows = all.filter((r): r is readonly string[] => !isTitle(r));
+  const withHeader = header ? [header, ...rows] : rows;
+  const n = Math.max(0, ...withHeader.map((r) => r.length));
+  const widths = Array.from({ length: n }, (_, c) => Math.max(0, ...withHeader.map((r) => (r[c] ?? '').length)));
   // A column is numeric when every non-empty body cell is: it is right-aligned, its header too.
   const numeric = widths.map((_, c) => c > 0 && rows.some((r) => (r[c] ?? '') !== '') && rows.every((r) => (r[c] ?? '') === '' || NUMERIC.test(r[c]!)));
   // Narrow the widest text column, one character at a time, while the table is too wide.
@@ -77,24 +90,35 @@ export function tableLines(header: readonly string[] | undefined, rows: readonly
       .join(GAP)
       .trimEnd();
   // A row whose text cells are wider than their columns takes several lines, each cell continuing in its column.
-  const rowLines = (r: readonly string[]) => {
+  const rowLines = (r: readonly string[], kind: 'header' | 'row'): TableLine[] => {
     const cells = widths.map((w, c) => (numeric[c] ? [r[c] ?? ''] : wrapWords(r[c] ?? '', w)));
     const height = Math.max(1, ...cells.map((x) => x.length));
-    return Array.from({ length: height }, (_, k) => line(cells.map((x) => x[k] ?? '')));
+    return Array.from({ length: height }, (_, k) => ({ text: line(cells.map((x) => x[k] ?? '')), kind }));
   };
-  const out: string[] = [];
+  const out: TableLine[] = [];
   if (header) {
-    out.push(...rowLines(header));
-    out.push(widths.map((w) => '─'.repeat(w)).join(GAP));
+    out.push(...rowLines(header, 'header'));
+    out.push({ text: widths.map((w) => '─'.repeat(w)).join(GAP), kind: 'rule' });
   }
-  for (const r of rows) out.push(...rowLines(r));
+  for (const r of all) {
+    if (!isTitle(r)) out.push(...rowLines(r, 'row'));
+    else {
+      if (out.length > 0 && out.at(-1)!.kind !== 'rule') out.push({ text: '', kind: 'title' });
+      for (const t of wrapWords(r.title, Number.isFinite(width) ? Math.max(MIN_TEXT_COLUMN, width) : r.title.length || 1)) out.push({ text: t, kind: 'title' });
+    }
+  }
   return out;
+}
+
+/** `tableLayout` as plain text lines. */
+export function tableLines(header: readonly string[] | undefined, rows: readonly TableRow[], width = Infinity): string[] {
+  return tableLayout(header, rows, width).map((l) => l.text);
 }
 
 export function StatsView({ title, done, total, unit = 'runs', header, rows, note, columns = 100 }: StatsViewProps) {
   const width = Math.max(10, Math.min(50, columns - 30));
   const pct = total > 0 ? Math.floor((100 * Math.min(done, total)) / total) : 0;
-  const lines = rows ? tableLines(header, rows, columns) : [];
+  const lines = rows ? tableLayout(header, rows, columns) : [];
   return (
     <Box flexDirection="column" width={columns}>
       <Text bold>{title ?? 'kapspec stats'}</Text>
@@ -104,11 +128,16 @@ export function StatsView({ title, done, total, unit = 'runs', header, rows, not
       </Text>
       {rows ? (
         <Box flexDirection="column" marginTop={1}>
-          {lines.map((l, i) => (
-            <Text key={i} bold={header !== undefined && i === 0} dimColor={header !== undefined && i === 1} wrap="truncate">
-              {l}
-            </Text>
-          ))}
+          {lines.map((l, i) =>
+            // An empty line (before a section title): ink draws no empty Text.
+            l.text === '' ? (
+              <Box key={i} height={1} />
+            ) : (
+              <Text key={i} bold={l.kind === 'header' || l.kind === 'title'} dimColor={l.kind === 'rule'} wrap="truncate">
+                {l.text}
+              </Text>
+            ),
+          )}
         </Box>
       ) : null}
       {note ? <Text dimColor>{note}</Text> : null}

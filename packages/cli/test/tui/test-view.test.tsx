@@ -2,7 +2,7 @@ import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkProperties, renderVignette, type PropertyTestResult } from '@kapspec/simulator';
 import { failuresOf, progressOf, rulesInWindow } from '../../src/tui/index.js';
-import { StatsView, tableLines } from '../../src/tui/stats-view.js';
+import { StatsView, tableLayout, tableLines } from '../../src/tui/stats-view.js';
 import { TestView, type PropertyProgress } from '../../src/tui/test-view.js';
 import { flawedSurge, plain } from './fixtures.js';
 
@@ -128,6 +128,19 @@ describe('StatsView', () => {
       'discharged                     82.0 %  69.2–90.2 %',
     ]);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(50);
+    // Section titles: on a line of their own, after a blank line (none right under the header).
+    expect(tableLines(header, [{ title: 'Outcomes (share of participants)' }, rows[1]!, { title: 'CALIBRATION.md figures (simulated vs published)' }, rows[0]!], 50)).toEqual([
+      'measure                        value   95 % CI',
+      '─────────────────────────────  ──────  ───────────',
+      'Outcomes (share of participants)',
+      'discharged                     82.0 %  69.2–90.2 %',
+      '',
+      'CALIBRATION.md figures (simulated vs published)',
+      'IV8 infusions discontinued     4.0 %   1.1–13.5 %',
+      '(stopped by a rule or by the',
+      'session ending while running)',
+    ]);
+    expect(tableLayout(header, [{ title: 'Outcomes' }, rows[1]!]).map((l) => l.kind)).toEqual(['header', 'rule', 'title', 'row']);
     // Through the view: every figure's numbers on screen at 60 columns.
     const f = plain(render(<StatsView done={2} total={2} header={header} rows={rows} columns={60} />).lastFrame());
     expect(f).toMatch(/IV8 infusions discontinued.* 4\.0 % +1\.1–13\.5 %/);
