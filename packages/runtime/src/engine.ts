@@ -12,6 +12,7 @@
  */
 import { staffCompare, staffRequired } from './staffing.js';
 import {
+  compareValues,
   compileExpr,
   evaluate,
   elapsedThresholds,
@@ -452,7 +453,8 @@ export function quietReading(p: Plan, c: SessionContext, values: Readonly<Record
     const atoms = q.atoms;
     for (let i = 0; i < atoms.length; i++) {
       const a = atoms[i]!;
-      if (a.test(last.value, env!) !== a.test(value, env!)) return false;
+      const k = a.other(env!);
+      if (compareValues(a.op, last.value, k) !== compareValues(a.op, value, k)) return false;
     }
   }
   if (n === 0) return false; // no reading at all: `check` rejects it

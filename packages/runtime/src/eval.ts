@@ -467,17 +467,16 @@ export function compareValues(op: CompareOp, l: Value, r: Value): Value {
 /**
  * One place where an expression reads a measure's latest value: compared
  * with a value fixed for the session (numbers, baselines, arithmetic and
- * `max`/`min` of those). `test(reading, env)` is that comparison's value
- * for a reading (the other operand read through `env`).
+ * `max`/`min` of those). For a reading, the comparison's value is
+ * `compareValues(op, reading, other(env))`.
  */
 export interface ReadingAtom {
-  readonly test: (reading: number, env: EvalEnv) => Value;
-  /** `test` reads `env` (the other operand is not a number). */
-  readonly readsEnv: boolean;
-  /** `test` is `reading op other` (written the other way round, the operator is turned: `90 > spo2` is `spo2 < 90`). */
+  /** The comparison with the reading on the left (written the other way round, the operator is turned: `90 > spo2` is `spo2 < 90`). */
   readonly op: CompareOp;
   /** The other operand's value. */
   readonly other: (env: EvalEnv) => Value;
+  /** `other` reads `env` (it is not a number). */
+  readonly readsEnv: boolean;
 }
 
 const TURNED: Readonly<Record<CompareOp, CompareOp>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' };
@@ -533,13 +532,12 @@ export function readingAtoms(e: Expr, measure: string, out: ReadingAtom[]): bool
 
 function atom(op: CompareOp, other: Expr, readingLeft: boolean): ReadingAtom {
   const turned = readingLeft ? op : TURNED[op];
+  // The common case (`spo2 < 90`): nothing to read.
   if (other.kind === 'number') {
-    // The common case (`spo2 < 90`): nothing to read.
     const k = other.value;
-    return { test: readingLeft ? (v) => compareValues(op, v, k) : (v) => compareValues(op, k, v), readsEnv: false, op: turned, other: () => k };
+    return { op: turned, other: () => k, readsEnv: false };
   }
-  const f = compileExpr(other);
-  return { test: readingLeft ? (v, env) => compareValues(op, v, f(env)) : (v, env) => compareValues(op, f(env), v), readsEnv: true, op: turned, other: f };
+  return { op: turned, other: compileExpr(other), readsEnv: true };
 }
 
 /**

@@ -128,20 +128,9 @@ export function effectByRoute(kind: EffectKind, t: number, exposure: Exposure, w
 
 /** Total effect across routes (reference-peak units): the sum of `effectByRoute`'s values, in the same order. */
 export function totalEffect(kind: EffectKind, t: number, exposure: Exposure, weightKg: number): number {
-  const doses = exposure.doses;
   // The common case, every dose by one route: one running sum, exactly as `effectByRoute` adds it.
-  let route: Route | undefined;
-  let s = 0;
-  for (let i = 0; i < doses.length; i++) {
-    const d = doses[i]!;
-    if (d.start > t) continue;
-    const rel = relativeDose(d.drug, d.route, d.amount, d.unit, weightKg);
-    if (rel === 0) continue;
-    if (route !== undefined && d.route !== route) return sumOf(effectByRoute(kind, t, exposure, weightKg));
-    route = d.route;
-    s += referencePeak(d.route, kind).norm * segmentResponse(KERNELS[d.route][kind].value, t, d.start, d.end, rel);
-  }
-  return s;
+  const terms = effectTerms(kind, exposure, weightKg);
+  return terms !== null ? termsEffect(terms, t) : sumOf(effectByRoute(kind, t, exposure, weightKg));
 }
 
 /**
@@ -175,7 +164,7 @@ export function effectTerms(kind: EffectKind, exposure: Exposure, weightKg: numb
   return terms;
 }
 
-/** `totalEffect(kind, t, exposure, weightKg)` from `effectTerms(kind, exposure, weightKg)`: the same sum, term for term. */
+/** The effect at `t` of resolved doses (`effectTerms`): `effectByRoute`'s one entry, added up term for term as it adds it. */
 export function termsEffect(terms: readonly EffectTerm[], t: number): number {
   let s = 0;
   for (let i = 0; i < terms.length; i++) {
