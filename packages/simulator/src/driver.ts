@@ -63,7 +63,7 @@ import type { Exposure, Rng, Scenario, ScenarioParticipant } from './model.js';
 import { createRng, forkLabel } from './rng.js';
 import { irHash } from './trace-io.js';
 import { actorStepper, engineStepper, type StepperKind } from './stepper.js';
-import type { StateRecord, Trace, TraceHeader, TraceRecord } from './trace.js';
+import type { StateRecord, Trace, TraceHeader, TraceParticipant, TraceRecord } from './trace.js';
 
 export { EventClock } from './stepper.js';
 
@@ -342,6 +342,18 @@ class ExposureTracker {
 }
 
 // ── The driver ───────────────────────────────────────────────────────────
+
+/**
+ * The members' profiles, for the header. A loop, not `members.map(…)`: in
+ * `simulate`'s optimized code that `map` load deoptimized on every call
+ * (V8 "wrong map", measured with --trace-deopt: one deopt per session in a
+ * Monte Carlo run), sending the rest of each call back to the interpreter.
+ */
+function profilesOf(members: readonly Member[]): TraceParticipant[] {
+  const out: TraceParticipant[] = [];
+  for (let i = 0; i < members.length; i++) out.push(members[i]!.scenario.profile);
+  return out;
+}
 
 interface Member {
   readonly scenario: ScenarioParticipant;
@@ -711,7 +723,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     seed: options.seed,
     model: options.model ?? scenario.model ?? 'scripted',
     parameters: headerParameters(scenario.parameters, resolution),
-    participants: members.map((m) => m.scenario.profile),
+    participants: profilesOf(members),
     staff: { ...context().present },
   };
   answerAll();
