@@ -685,6 +685,22 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     }
     recordTruth(m);
     const physiology = m.scenario.physiology;
+    // A continuous monitor's reading of one measure in an individual session (a pulse oximeter every
+    // minute, the commonest reading): as below, on a path of its own, where the reading's object is
+    // always built the same way (a store V8 can keep monomorphic) and a quiet one ends the step.
+    if (monitor !== undefined && participant === undefined && measures.length === 1) {
+      const name = measures[0]!;
+      const v = valueOf(m, name);
+      if (v === undefined) return;
+      const reading = physiology.measure(name, v, t, m.rng);
+      const one: Record<string, number> = {};
+      one[name] = reading;
+      records.push({ t, type: 'observe', values: one });
+      // Quiet: nothing else to do (a lean trace records nothing more).
+      if (lean && machine.quiet(name, reading)) return;
+      send({ type: 'measure', values: one });
+      return;
+    }
     let values: Record<string, number> | undefined;
     for (let i = 0; i < measures.length; i++) {
       const name = measures[i]!;
@@ -694,12 +710,6 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     if (values === undefined) return;
     // Literals, not spreads: this runs for every reading.
     records.push(participant === undefined ? { t, type: 'observe', values } : { t, type: 'observe', participant, values });
-    // A continuous monitor's reading of one measure, quiet: nothing else to do (a lean trace records nothing more).
-    if (lean && monitor !== undefined && participant === undefined && measures.length === 1) {
-      const name = measures[0]!;
-      const v = values[name];
-      if (v !== undefined && machine.quiet(name, v)) return;
-    }
     send((participant === undefined ? { type: 'measure', values } : { type: 'measure', values, participant }) as ProtocolInEvent);
   };
 
