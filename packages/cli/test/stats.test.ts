@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { resolveWorkers } from '../src/commands/stats.js';
+import { compile } from '@kapspec/compiler';
+import { AUTO_WORK_PER_WORKER, MAX_AUTO_WORKERS, resolveWorkers } from '../src/commands/stats.js';
 import { BAD } from './fixtures.js';
 import { main } from '../src/main.js';
 import { fakeTerminal } from './fake-terminal.js';
@@ -12,7 +13,8 @@ vi.setConfig({ testTimeout: 120_000 });
 
 const IV = 'examples/individual-iv.kap';
 const IN = 'examples/intranasal-esketamine.kap';
-const files = { [IV]: example(IV), [IN]: example(IN), 'bad.kap': BAD };
+const GROUP = 'examples/group-im.kap';
+const files: Record<string, string> = { [IV]: example(IV), [IN]: example(IN), [GROUP]: example(GROUP), 'bad.kap': BAD };
 
 describe('kapspec stats', () => {
   it('text: a table of measure, value, 95 % CI and published figure; nothing on stderr off a terminal', async () => {
@@ -155,9 +157,27 @@ describe('kapspec stats', () => {
     expect(r.stderr).toMatch(/bad\.kap has errors/);
   });
 
-  it('--workers auto: one thread for a single chunk, never more than the chunks', () => {
-    expect(resolveWorkers('auto', 5, 32)).toBe(1);
-    expect(resolveWorkers('auto', 64, 32)).toBeLessThanOrEqual(2);
-    expect(resolveWorkers(3, 5, 32)).toBe(3);
+  it('--workers auto: a worker per AUTO_WORK_PER_WORKER participant-sessions, at most one per core and MAX_AUTO_WORKERS, at least this thread', () => {
+    const w = AUTO_WORK_PER_WORKER;
+    expect(resolveWorkers('auto', 5, 1, 2)).toBe(1);
+    expect(resolveWorkers('auto', 2 * w - 1, 1, 2)).toBe(1);
+    expect(resolveWorkers('auto', 2 * w, 1, 2)).toBe(2);
+    expect(resolveWorkers('auto', 100 * w, 1, 2)).toBe(2);
+    expect(resolveWorkers('auto', 100 * w, 1, 64)).toBe(MAX_AUTO_WORKERS);
+    // A group of 8 (or a course of 8 sessions) is 8 participant-sessions a unit.
+    expect(resolveWorkers('auto', w / 4, 8, 2)).toBe(2);
+    expect(resolveWorkers('auto', w / 4 - 1, 8, 2)).toBe(1);
+    expect(resolveWorkers(3, 5, 1, 2)).toBe(3);
+  });
+
+  it('the unit size of a run: participants of a group session, sessions of a course', async () => {
+    const sim = await import('@kapspec/simulator');
+    const irOf = (f: string) => compile(files[f]!).ir!;
+    expect(sim.statsUnitSize(irOf(IV), {})).toBe(1);
+    expect(sim.statsUnitSize(irOf(IV), { course: true })).toBe(6);
+    expect(sim.statsUnitSize(irOf(GROUP), {})).toBe(irOf(GROUP).setting.min);
+    expect(sim.statsUnitSize(irOf(GROUP), { participants: 7 })).toBe(7);
+    // What runStats refuses counts 1 here (runStats reports it).
+    expect(sim.statsUnitSize(irOf(IV), { course: true, session: 'nope' })).toBe(1);
   });
 });

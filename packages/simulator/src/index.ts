@@ -106,6 +106,7 @@ export {
   mergeAccumulators,
   statsFigures,
   statsSessionSeed,
+  statsUnitSize,
   courseSessionSeed,
   statsWorkerUrl,
   StatsError,

@@ -170,6 +170,24 @@ function courseLength(ir: IR, session: Session): number {
   return step.repeat?.max ?? 1;
 }
 
+/**
+ * Participant-sessions one unit of `sessions` simulates: a group session of
+ * n participants, n; with `course`, a participant's course, as many as the
+ * course repeats the session. For a caller sizing a run (the CLI's
+ * `--workers auto`). Never throws: options `runStats` would refuse count 1.
+ */
+export function statsUnitSize(ir: IR, options: Pick<StatsOptions, 'session' | 'participants' | 'course'>): number {
+  const participants = options.participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
+  if (options.course !== true) return participants;
+  let session: Session;
+  try {
+    session = chooseSession(ir, options.session);
+  } catch {
+    return participants;
+  }
+  return participants * (ir.course?.steps.find((x) => x.session === session.name)?.repeat?.max ?? 1);
+}
+
 function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'participants' | 'course' | 'staff'>): Plan {
   const session = chooseSession(ir, options.session);
   const firstDose = session.stages.flatMap((s) => s.administer).find((a) => potency(a.drug) > 0);

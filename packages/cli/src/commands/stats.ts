@@ -33,6 +33,16 @@ export interface StatsCommandOptions {
 export const DEFAULT_STATS_SEED = 1;
 /** `--workers auto` uses at most this many threads. */
 export const MAX_AUTO_WORKERS = 8;
+/**
+ * `--workers auto` starts k workers only for k times this many
+ * participant-sessions (`statsUnitSize`) or more. Every worker compiles the
+ * simulator afresh, and on two cores the workers' start-up costs more than
+ * the second core gains on a short run. Measured here (2 cores,
+ * examples/individual-iv.kap, docs/simulator.md): one thread was faster up
+ * to about 12,000 sessions (1,024 sessions: 916 against 581 a second), two
+ * workers from about 12,000 on (16,384: 2,774 against 2,569).
+ */
+export const AUTO_WORK_PER_WORKER = 6144;
 
 function parseWorkers(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
@@ -86,9 +96,10 @@ absences do to the protocol. \`kapspec simulate\` takes the same options.
 
 Session i uses seed S_i derived from --seed and i alone; \`kapspec simulate
 --seed S_i\` replays it. The results are the same, bit for bit, for any
---workers (default auto: one thread per core, at most ${MAX_AUTO_WORKERS}, one for
-small runs). Memory does not grow with --sessions: each session is folded
-into running totals and dropped.
+--workers (default auto: one thread per core, at most ${MAX_AUTO_WORKERS}, and one worker
+per ${AUTO_WORK_PER_WORKER} participant-sessions at most: a short run is faster in one
+thread than in workers that each start afresh). Memory does not grow with
+--sessions: each session is folded into running totals and dropped.
 
 --format json prints one object (version field "kapspecStats": 1):
   {"kapspecStats":1, "protocol", "session", "seed", "sessions",
@@ -139,11 +150,15 @@ export function statsCommand(context: CommandContext): Command {
     });
 }
 
-/** `auto`: one thread per core (at most MAX_AUTO_WORKERS), but one when the run is a single chunk. */
-export function resolveWorkers(workers: number | 'auto', sessions: number, chunkSize: number): number {
+/**
+ * `auto`: one thread per core (at most MAX_AUTO_WORKERS), as many as the run
+ * has `AUTO_WORK_PER_WORKER` participant-sessions for, and at least one
+ * (this thread). `unitSize`: participant-sessions per unit of `sessions`
+ * (`statsUnitSize`).
+ */
+export function resolveWorkers(workers: number | 'auto', sessions: number, unitSize: number, cores = availableParallelism()): number {
   if (workers !== 'auto') return workers;
-  const chunks = Math.ceil(sessions / chunkSize);
-  return Math.max(1, Math.min(availableParallelism(), MAX_AUTO_WORKERS, chunks));
+  return Math.max(1, Math.min(cores, MAX_AUTO_WORKERS, Math.floor((sessions * unitSize) / AUTO_WORK_PER_WORKER)));
 }
 
 /** Line-based progress on a terminal: one line rewritten in place at most 10 times a second. */
@@ -178,7 +193,7 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   if (typeof session === 'number') return session;
 
   const sim = await import('@kapspec/simulator');
-  const workers = resolveWorkers(options.workers, options.sessions, sim.STATS_CHUNK_SIZE);
+  const workers = resolveWorkers(options.workers, options.sessions, sim.statsUnitSize(p.ir, { session: session.name, ...(options.course === true ? { course: true } : {}) }));
   const staff = staffOption(options);
   const text = options.format === 'text';
   // On a terminal (text output): the ink progress bar, then the table; elsewhere a plain progress line on stderr.
