@@ -34,6 +34,7 @@ import { calibratedModel, plannedDosing, plannedExposure } from './models/calibr
 import { drugPart, eventNameFor, sedationModel, sessionRates } from './models/adverse.js';
 import { wilson } from './models/calibration.js';
 import { potency } from './models/kinetics.js';
+import { vitalKind } from './models/physiology.js';
 import { CALIBRATION_MONITORING, PER_PATIENT, SEVERE_HYPERTENSION, STAFF, type EventKind, type IvProfile } from './models/parameters.js';
 import { createRng } from './rng.js';
 import type { Trace, TraceParticipant } from './trace.js';
@@ -143,7 +144,12 @@ interface Plan {
   readonly events: Partial<Record<EventKind, string>>;
   /** A caution flag meaning hypertension history, if declared. */
   readonly htnFlag: string | undefined;
-  readonly measures: { sbp: boolean; dbp: boolean; hr: boolean };
+  /**
+   * The declared measures read as systolic and diastolic blood pressure and
+   * pulse: the first of each that the model takes for that vital, by the
+   * same naming rule (`vitalKind`: sbp, systolic, …); absent when none is.
+   */
+  readonly vitals: { readonly sbp?: string; readonly dbp?: string; readonly hr?: string };
   /** Course mode: sessions per participant (the course's repeat of this session); undefined: independent first sessions. */
   readonly course: number | undefined;
   /** The calibrated model's staff absences, when asked for. */
@@ -199,7 +205,11 @@ function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'p
     const n = eventNameFor(k, declared);
     if (n !== undefined) events[k] = n;
   }
-  const measureNames = new Set(ir.measures.map((m) => m.name));
+  const vitals: { sbp?: string; dbp?: string; hr?: string } = {};
+  for (const m of ir.measures) {
+    const kind = vitalKind(m.name);
+    if ((kind === 'sbp' || kind === 'dbp' || kind === 'hr') && vitals[kind] === undefined) vitals[kind] = m.name;
+  }
   const participants = options.participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
   return {
     session,
@@ -214,7 +224,7 @@ function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'p
     window: route === 'intranasal' ? CALIBRATION_MONITORING.intranasal.value.at(-1)! : CALIBRATION_MONITORING.iv.value.at(-1)!,
     events,
     htnFlag: ir.population?.caution.map((f) => f.flag).find((f) => /hypertens/i.test(f)),
-    measures: { sbp: measureNames.has('sbp'), dbp: measureNames.has('dbp'), hr: measureNames.has('hr') },
+    vitals,
     course: options.course === true ? courseLength(ir, session) : undefined,
     staff: options.staff,
   };
@@ -561,7 +571,10 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1):
       case 'observe': {
         const v = viewOf(rec.participant);
         if (!v) break;
-        const { sbp, dbp, hr } = rec.values;
+        const values = rec.values;
+        const sbp = plan.vitals.sbp === undefined ? undefined : values[plan.vitals.sbp];
+        const dbp = plan.vitals.dbp === undefined ? undefined : values[plan.vitals.dbp];
+        const hr = plan.vitals.hr === undefined ? undefined : values[plan.vitals.hr];
         if (v.doseStart === undefined || rec.t <= v.doseStart) {
           if (sbp !== undefined) v.pre.sbp = sbp;
           if (dbp !== undefined) v.pre.dbp = dbp;

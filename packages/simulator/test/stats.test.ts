@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { accumulateStats, runStats, statsFigures, statsSessionSeed, StatsError, type StatsAccumulator } from '../src/index.js';
 import { wilson } from '../src/models/calibration.js';
@@ -126,6 +127,18 @@ describe('runStats', () => {
     const iv4 = r.calibration.rows.find((x) => x.id === 'IV4')!;
     expect(iv4.ci).toEqual(wilson(Math.round(iv4.value! * iv4.n), iv4.n));
     expect(r.calibration.notComputed.map((x) => x.id)).toEqual(expect.arrayContaining(['IV7', 'IV10']));
+  });
+
+  it('blood pressure and pulse are found by the name the model reads them by (systolic, diastolic, pulse), not only sbp, dbp, hr', async () => {
+    const text = readFileSync(new URL('../../../examples/individual-iv.kap', import.meta.url), 'utf8');
+    const renamed = irOf(text.replace(/\bsbp\b/g, 'systolic').replace(/\bdbp\b/g, 'diastolic').replace(/\bhr\b/g, 'pulse'));
+    expect(renamed.measures.map((m) => m.name)).toEqual(['systolic', 'diastolic', 'pulse', 'spo2', 'cadss']);
+    const a = await runStats(IV, { sessions: 40, seed: 3 });
+    const b = await runStats(renamed, { sessions: 40, seed: 3 });
+    // The same sessions (the model reads the renamed measures as the same vitals): the same figures.
+    expect(b.calibration.withReadings).toBe(a.calibration.withReadings);
+    expect(b.calibration.withReadings).toBeGreaterThan(0);
+    expect(b.calibration.rows).toEqual(a.calibration.rows);
   });
 
   it('intranasal protocol: per-session adverse events against the model-implied per-session rates', async () => {
