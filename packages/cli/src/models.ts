@@ -13,6 +13,8 @@ export interface ModelChoice {
   readonly seed: number;
   readonly model: 'calibrated' | 'adversarial';
   readonly participants?: number;
+  /** Calibrated model only: the IV response profile (default yale). */
+  readonly profile?: 'yale' | 'cohort741';
   /** Calibrated model only: staff called away and returning. */
   readonly staff?: { readonly leaveRatePerHour?: number; readonly absenceMeanMinutes?: number };
 }
@@ -31,7 +33,13 @@ export function buildScenario(ir: IR, choice: ModelChoice): Scenario {
     if (params === undefined) throw new sim.AdversarialModelError('the adversarial model produced no sample');
     return sim.adversarialScenario(ir, params, { session });
   }
-  return sim.calibratedModel(ir, { session, seed, ...(participants !== undefined ? { participants } : {}), ...(choice.staff ? { staff: choice.staff } : {}) });
+  return sim.calibratedModel(ir, {
+    session,
+    seed,
+    ...(choice.profile !== undefined ? { profile: choice.profile } : {}),
+    ...(participants !== undefined ? { participants } : {}),
+    ...(choice.staff ? { staff: choice.staff } : {}),
+  });
 }
 
 /**

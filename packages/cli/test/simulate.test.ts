@@ -51,6 +51,27 @@ describe('kapspec simulate', () => {
     expect(r.stdout).toBe(plain.stdout);
   });
 
+  it('--profile: the calibrated model with that IV response profile (as stats --profile), recorded in the trace; yale by default', async () => {
+    const header = async (extra: string[]) => {
+      const r = await run(['simulate', IV, '--seed', '7', ...extra, '--out', 't.jsonl'], { files });
+      expect(r.code).toBe(0);
+      const parsed = parseTrace(r.memory.files.get('/work/t.jsonl')!);
+      if ('error' in parsed) throw new Error(parsed.error.message);
+      return parsed.trace;
+    };
+    const yale = await header([]);
+    const cohort = await header(['--profile', 'cohort741']);
+    expect(yale.header.parameters['profile']).toBe('yale');
+    expect(cohort.header.parameters['profile']).toBe('cohort741');
+    // The same participant, a smaller blood pressure response.
+    expect(cohort.header.participants).toEqual(yale.header.participants);
+    const peak = (t: typeof yale) => Math.max(...t.records.flatMap((x) => (x.type === 'truth' && x.values['sbp'] !== undefined ? [x.values['sbp']] : [])));
+    expect(peak(cohort)).toBeLessThan(peak(yale));
+    const bad = await run(['simulate', IV, '--profile', 'nope'], { files });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--profile.*nope.*yale, cohort741/);
+  });
+
   it('an --out that cannot be written: exit 2, one line', async () => {
     const r = await run(['simulate', IV, '--out', 'locked.jsonl'], { files, unwritable: ['locked.jsonl'] });
     expect(r.code).toBe(2);

@@ -117,6 +117,7 @@ export {
   type StatsCalibration,
   type StatsCalibrationRow,
   type StatsFigure,
+  type StatsExample,
   type StatsAccumulator,
   type Moments,
   type Interval,

@@ -308,6 +308,12 @@ export interface StatsAccumulator {
   };
   /** Course mode only (null otherwise): per participant over their course. */
   course: CourseAccumulator | null;
+  /**
+   * The first session (0-based index of the run) that reached each outcome
+   * and in which each rule fired; -1: none yet. Null in course mode (a
+   * session of a course depends on the ones before it).
+   */
+  examples: { outcomes: Record<string, number>; rules: Record<string, number> } | null;
 }
 
 /** Per-participant figures over a course of `length` sessions. */
@@ -377,6 +383,10 @@ function emptyAccumulator(plan: Plan): StatsAccumulator {
             under65: strata(),
             over65: strata(),
           },
+    examples:
+      plan.course === undefined
+        ? { outcomes: Object.fromEntries([...OUTCOMES, 'none'].map((o) => [o, -1])), rules: Object.fromEntries(plan.rules.map((r) => [r, -1])) }
+        : null,
   };
 }
 
@@ -386,11 +396,19 @@ function addInto(into: Record<string, number>, b: Readonly<Record<string, number
 function addArray(into: number[], b: readonly number[]): void {
   for (let i = 0; i < into.length; i++) into[i]! += b[i] ?? 0;
 }
+/** First sessions: `into`'s where it has one (it holds the earlier sessions), else `b`'s. */
+function firstOf(into: Record<string, number>, b: Readonly<Record<string, number>>): void {
+  for (const k of Object.keys(into)) if (into[k] === -1) into[k] = b[k] ?? -1;
+}
 
 /** Adds `b` into `into` (used in chunk order). */
 export function mergeAccumulators(into: StatsAccumulator, b: StatsAccumulator): StatsAccumulator {
   into.sessions += b.sessions;
   into.participants += b.participants;
+  if (into.examples !== null && b.examples !== null) {
+    firstOf(into.examples.outcomes, b.examples.outcomes);
+    firstOf(into.examples.rules, b.examples.rules);
+  }
   addInto(into.outcomes, b.outcomes);
   for (const [k, r] of Object.entries(into.rules)) {
     const o = b.rules[k];
@@ -478,7 +496,12 @@ interface ParticipantView {
  * afterwards); `index` is its 1-based place in the participant's course.
  * Returns what it saw of each participant.
  */
-function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1): ParticipantView[] {
+/**
+ * Adds one session's trace. `index`: its place in a course (1: the first
+ * session); `session`: its number in the run, for `examples` (courses have
+ * none).
+ */
+function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, session?: number): ParticipantView[] {
   const views = new Map<string, ParticipantView>();
   for (const p of trace.header.participants) {
     views.set(p.id, {
@@ -637,6 +660,7 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1):
     r.sessions++;
     r.fires += n;
     r.firesSq += n * n;
+    if (session !== undefined && acc.examples !== null && acc.examples.rules[rule] === -1) acc.examples.rules[rule] = session;
   }
   if (pausedMinutes > 0) acc.pause.sessions++;
   addMoment(acc.pause.minutes, pausedMinutes);
@@ -647,7 +671,11 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1):
     if (presentMin[role]! > 0) addMoment(s.share, busyMin[role]! / presentMin[role]!);
     if (violatedRoles.has(role)) s.violations++;
   }
-  for (const v of views.values()) addParticipant(acc, plan, v, index);
+  for (const v of views.values()) {
+    addParticipant(acc, plan, v, index);
+    const outcome = v.outcome ?? 'none';
+    if (session !== undefined && acc.examples !== null && acc.examples.outcomes[outcome] === -1) acc.examples.outcomes[outcome] = session;
+  }
   return [...views.values()];
 }
 
@@ -807,7 +835,7 @@ function runRange(ir: IR, plan: Plan, seed: number, start: number, end: number, 
     const s = statsSessionSeed(seed, i);
     const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: plan.participants, ...(plan.staff ? { staff: plan.staff } : {}) });
     const trace = simulate(ir, { session: name, scenario, seed: s, stepper: 'engine', lean: true });
-    addSession(acc, plan, trace);
+    addSession(acc, plan, trace, 1, i);
     progress?.();
   }
   return acc;
@@ -1087,6 +1115,22 @@ export interface StatsReport {
   readonly course?: { readonly participants: number; readonly sessionsPerParticipant: number };
   /** Only when staff absences were asked for: the rates the calibrated model used. */
   readonly staffAbsences?: { readonly leaveRatePerHour: number; readonly absenceMeanMinutes: number };
+  /**
+   * The first session of the run that reached each outcome and in which
+   * each rule fired (only those that did), with the seed that simulates it
+   * alone (`kapspec simulate --seed`); absent in course mode.
+   */
+  readonly examples?: { readonly outcomes: readonly StatsExample[]; readonly rules: readonly StatsExample[] };
+}
+
+/** A session of a `stats` run, to look at on its own. */
+export interface StatsExample {
+  /** The outcome reached, or the rule that fired. */
+  readonly of: string;
+  /** Its number in the run (0-based). */
+  readonly session: number;
+  /** `statsSessionSeed(seed, session)`: `simulate` with this seed and the calibrated model gives this very session. */
+  readonly seed: number;
 }
 
 export interface StatsCalibration {
@@ -1220,7 +1264,15 @@ function buildReport(ir: IR, plan: Plan, options: StatsOptions, acc: StatsAccumu
     ...(plan.staff
       ? { staffAbsences: { leaveRatePerHour: plan.staff.leaveRatePerHour ?? STAFF.leaveRatePerHour.value, absenceMeanMinutes: plan.staff.absenceMeanMinutes ?? STAFF.absenceMeanMinutes.value } }
       : {}),
+    ...(acc.examples !== null ? { examples: { outcomes: examplesOf(acc.examples.outcomes, options.seed), rules: examplesOf(acc.examples.rules, options.seed) } } : {}),
   };
+}
+
+/** The sessions found (index >= 0), in the order of `first`'s keys, with their seeds. */
+function examplesOf(first: Readonly<Record<string, number>>, seed: number): StatsExample[] {
+  const out: StatsExample[] = [];
+  for (const [of, session] of Object.entries(first)) if (session >= 0) out.push({ of, session, seed: statsSessionSeed(seed, session) });
+  return out;
 }
 
 function calibrationRows(plan: Plan, acc: StatsAccumulator): StatsCalibration {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
-import { accumulateStats, runStats, statsFigures, statsSessionSeed, StatsError, type StatsAccumulator } from '../src/index.js';
+import { accumulateStats, calibratedModel, runStats, simulate, statsFigures, statsSessionSeed, StatsError, type StatsAccumulator } from '../src/index.js';
 import { wilson } from '../src/models/calibration.js';
 import { exampleIR, irOf } from './helpers.js';
 
@@ -75,6 +75,36 @@ describe('runStats', () => {
     expect(three).toBe(one);
     const other = JSON.stringify(await runStats(IV, { ...opts, seed: 12, workers: 1 }));
     expect(other).not.toBe(one);
+  });
+
+  it('examples: the first session of the run to reach each outcome and fire each rule, whose seed simulates it alone', async () => {
+    const sessions = 60;
+    // Chunks of 4 over 2 workers: the first sessions come from whichever chunk has them, merged in order.
+    const r = await runStats(IV, { sessions, seed: 9, chunkSize: 4, workers: 2 });
+    const expected = { outcomes: new Map<string, number>(), rules: new Map<string, number>() };
+    for (let i = 0; i < sessions; i++) {
+      const seed = statsSessionSeed(9, i);
+      const trace = simulate(IV, { session: 'dosing', scenario: calibratedModel(IV, { session: 'dosing', seed }), seed, stepper: 'engine' });
+      const outcome = trace.records.find((x) => x.type === 'outcome');
+      const o = outcome?.type === 'outcome' ? outcome.outcome : 'none';
+      if (!expected.outcomes.has(o)) expected.outcomes.set(o, i);
+      for (const x of trace.records) {
+        if (x.type === 'emit' && x.event.type === 'rule') {
+          const rule = String((x.event as { rule?: unknown }).rule);
+          if (!expected.rules.has(rule)) expected.rules.set(rule, i);
+        }
+      }
+    }
+    const byOrder = (m: Map<string, number>, order: readonly string[]) => order.filter((k) => m.has(k)).map((k) => ({ of: k, session: m.get(k)!, seed: statsSessionSeed(9, m.get(k)!) }));
+    expect(r.examples!.outcomes).toEqual(byOrder(expected.outcomes, ['discharged', 'deferred', 'ended', 'escalated', 'none']));
+    expect(r.examples!.rules).toEqual(byOrder(expected.rules, IV.sessions.find((x) => x.name === 'dosing')!.rules.map((x) => x.id)));
+    expect(r.examples!.outcomes.length).toBeGreaterThan(1);
+    expect(r.examples!.rules.length).toBeGreaterThan(2);
+  });
+
+  it('examples: none in course mode (a session of a course depends on the ones before it)', async () => {
+    const r = await runStats(exampleIR('intranasal-esketamine'), { sessions: 2, seed: 1, course: true });
+    expect(r.examples).toBeUndefined();
   });
 
   it('a worker that outgrows its heap limit ends the run with a clear error', async () => {

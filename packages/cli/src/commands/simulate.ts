@@ -15,6 +15,8 @@ export interface SimulateOptions {
   readonly seed: number;
   readonly participants?: number;
   readonly model: 'calibrated' | 'adversarial';
+  /** Calibrated model: the IV blood-pressure response profile (as `stats --profile`). */
+  readonly profile?: 'yale' | 'cohort741';
   readonly out?: string;
   /** Calibrated model: staff called away (times per person per hour) and their mean absence (minutes). */
   readonly staffLeaveRate?: number;
@@ -40,6 +42,8 @@ session, byte for byte. --model calibrated (default) draws participants and
 adverse events from published figures; --model adversarial draws one sample
 of the worst-case search's generator (surges, concurrent events, staff called
 away) for that seed. Group protocols default to their smallest group.
+--profile cohort741 gives the calibrated model the 741-infusion cohort's
+smaller blood pressure rises (default yale, as \`kapspec stats --profile\`).
 
 Output: a header (protocol, seed, model, participants, staff), then one line
 per happening: time (t+minutes), stage (PAUSED when paused), in a group the
@@ -65,6 +69,7 @@ export function simulateCommand(context: CommandContext): Command {
     .addOption(new Option('--seed <n>', 'random seed, an integer 0..4294967295').argParser(parseSeed).default(DEFAULT_SEED))
     .addOption(new Option('--participants <n>', 'participants (group protocols; default: the smallest group)').argParser(parsePositive))
     .addOption(new Option('--model <model>', 'participant model').choices(['calibrated', 'adversarial']).default('calibrated'))
+    .addOption(new Option('--profile <profile>', 'calibrated model: IV response profile').choices(['yale', 'cohort741']).default('yale'))
     .option('--out <file>', 'write the trace (JSON Lines) to this file, atomically')
     .addOption(new Option('--staff-leave-rate <n>', 'calibrated model: each person on duty is called away n times an hour on average (default 0: never)').argParser(parseNonNegative))
     .addOption(new Option('--staff-absence <min>', 'calibrated model: mean minutes a person called away stays away (default 10)').argParser(parsePositiveNumber))
@@ -108,6 +113,7 @@ export async function runSimulate(context: CommandContext, file: string, options
       session: session.name,
       seed: options.seed,
       model: options.model,
+      ...(options.profile !== undefined ? { profile: options.profile } : {}),
       ...(options.participants !== undefined ? { participants: options.participants } : {}),
       ...(staff !== undefined ? { staff } : {}),
     });

@@ -95,7 +95,10 @@ exponential), so the staff and staffing-violation figures show what
 absences do to the protocol. \`kapspec simulate\` takes the same options.
 
 Session i uses seed S_i derived from --seed and i alone; \`kapspec simulate
---seed S_i\` replays it. The results are the same, bit for bit, for any
+--seed S_i\` shows that session on its own. The text output ends with the
+first session to reach each outcome and to fire each rule, each with that
+command (not with --course: a session of a course depends on the ones
+before it). The results are the same, bit for bit, for any
 --workers (default auto: one thread per core, at most ${MAX_AUTO_WORKERS}, and one worker
 per ${AUTO_WORK_PER_WORKER} participant-sessions at most: a short run is faster in one
 thread than in workers that each start afresh). Memory does not grow with
@@ -118,8 +121,10 @@ thread than in workers that each start afresh). Memory does not grow with
               "publishedValue","comparable","note"}],
      "notComputed":[{"id","figure","reason"}]},
    "course":{"participants","sessionsPerParticipant"},   (--course only)
-   "staffAbsences":{"leaveRatePerHour","absenceMeanMinutes"}}
+   "staffAbsences":{"leaveRatePerHour","absenceMeanMinutes"},
                                           (--staff-leave-rate/--staff-absence only)
+   "examples":{"outcomes":[{"of","session","seed"}],"rules":[...]}}
+                                          (not with --course)
 Rates are fractions (0..1); times are minutes; null marks a value no session
 contributed to. --format csv prints one row per figure with the header
 section,name,value,ci_low,ci_high,published,unit (published: the published
@@ -225,19 +230,53 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   }
   progress.end();
   const figures = sim.statsFigures(report);
+  const replay = (seed: number) => simulateCommandLine(file, options, seed, sim.shellQuote);
   if (ui) {
     const { header, rows } = statsTable(figures);
     // The sections of the text output, as titles between the rows.
     const sectioned = figures.flatMap((f, i) => (i === 0 || figures[i - 1]!.section !== f.section ? [{ title: SECTION_TITLES[f.section] }, rows[i]!] : [rows[i]!]));
     await ui.finish({ header, rows: sectioned, note: statsSummary(report), done: options.sessions });
     // The view leaves the cursor at the end of its last line: the notes start on a line of their own.
-    io.stdout.write(`\n${statsNotes(report)}`);
+    io.stdout.write(`\n${statsNotes(report)}${statsExamples(report, replay)}`);
     return EXIT_OK;
   }
   if (options.format === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   else if (options.format === 'csv') io.stdout.write(renderStatsCsv(figures));
-  else io.stdout.write(renderStatsText(report, figures));
+  else io.stdout.write(`${renderStatsText(report, figures)}${statsExamples(report, replay)}`);
   return EXIT_OK;
+}
+
+/** The `kapspec simulate` command that shows one session of a `stats` run: its seed and the run's model options. */
+export function simulateCommandLine(
+  file: string,
+  options: Pick<StatsCommandOptions, 'session' | 'profile' | 'staffLeaveRate' | 'staffAbsence'>,
+  seed: number,
+  quote: (arg: string) => string,
+): string {
+  const args = ['kapspec', 'simulate', quote(file)];
+  if (options.session !== undefined) args.push('--session', quote(options.session));
+  if (options.profile !== 'yale') args.push('--profile', options.profile);
+  if (options.staffLeaveRate !== undefined) args.push('--staff-leave-rate', String(options.staffLeaveRate));
+  if (options.staffAbsence !== undefined) args.push('--staff-absence', String(options.staffAbsence));
+  args.push('--seed', String(seed));
+  return args.join(' ');
+}
+
+/**
+ * After the notes: the first session of the run to reach each outcome and
+ * to fire each rule, each with the command that shows it alone. Empty in
+ * course mode (a course's session depends on the ones before it).
+ */
+export function statsExamples(report: StatsReport, command: (seed: number) => string): string {
+  const ex = report.examples;
+  if (ex === undefined) return '';
+  const rows = [...ex.outcomes.map((e) => ({ what: e.of, e })), ...ex.rules.map((e) => ({ what: `rule ${e.of}`, e }))];
+  if (rows.length === 0) return '';
+  const whatWidth = Math.max(...rows.map((r) => r.what.length));
+  const sessionWidth = Math.max(...rows.map((r) => `session ${r.e.session}`.length));
+  const out = ['Example sessions (the first of the run to reach each outcome or fire each rule; each command shows it):'];
+  for (const { what, e } of rows) out.push(`  ${what.padEnd(whatWidth)}  ${`session ${e.session}`.padEnd(sessionWidth)}  ${command(e.seed)}`);
+  return `${out.join('\n')}\n`;
 }
 
 // ── Output ──────────────────────────────────────────────────────────────
