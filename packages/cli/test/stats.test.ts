@@ -200,7 +200,9 @@ describe('kapspec stats', () => {
     const irOf = (f: string) => compile(files[f]!).ir!;
     expect(sim.statsUnitSize(irOf(IV), {})).toBe(1);
     expect(sim.statsUnitSize(irOf(IV), { course: true })).toBe(6);
-    expect(sim.statsUnitSize(irOf(GROUP), {})).toBe(irOf(GROUP).setting.min);
+    const group = irOf(GROUP).setting;
+    expect(group.mode).toBe('group');
+    expect(sim.statsUnitSize(irOf(GROUP), {})).toBe(group.mode === 'group' ? group.min : 0);
     expect(sim.statsUnitSize(irOf(GROUP), { participants: 7 })).toBe(7);
     // What runStats refuses counts 1 here (runStats reports it).
     expect(sim.statsUnitSize(irOf(IV), { course: true, session: 'nope' })).toBe(1);
