@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { compile } from '@kapspec/compiler';
-import type { StatsReport } from '@kapspec/simulator';
+import type { StatsExample, StatsReport } from '@kapspec/simulator';
 import { AUTO_WORK_PER_WORKER, MAX_AUTO_WORKERS, resolveWorkers } from '../src/commands/stats.js';
 import { BAD } from './fixtures.js';
 import { main } from '../src/main.js';
@@ -43,28 +43,38 @@ describe('kapspec stats', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
-  it('text: example sessions last, each with the kapspec simulate command that shows it; that command gives the outcome and the rule', async () => {
-    const r = await run(['stats', IV, '--sessions', '40', '--seed', '2', '--workers', '1', '--profile', 'cohort741', '--staff-leave-rate', '0.5'], { files });
+  it('text: example sessions last, each with the kapspec simulate command that shows it; that command gives the outcome, the rule and the violation', async () => {
+    const r = await run(['stats', IV, '--sessions', '40', '--seed', '2', '--workers', '1', '--profile', 'cohort741', '--staff-leave-rate', '2'], { files });
     expect(r.code).toBe(0);
-    const at = r.stdout.indexOf('\nExample sessions (the first of the run to reach each outcome or fire each rule; each command shows it):\n');
+    const at = r.stdout.indexOf('\nExample sessions (the first of the run to reach each outcome, fire each rule or break a staffing line; each command shows it):\n');
     expect(at).toBeGreaterThan(r.stdout.indexOf('Not computed from simulated sessions:'));
     const rows = r.stdout.slice(at).trim().split('\n').slice(1);
-    const report = JSON.parse((await run(['stats', IV, '--sessions', '40', '--seed', '2', '--workers', '1', '--profile', 'cohort741', '--staff-leave-rate', '0.5', '--format', 'json'], { files })).stdout) as StatsReport;
-    const examples = [...report.examples!.outcomes, ...report.examples!.rules.map((e) => ({ ...e, of: `rule ${e.of}` }))];
+    const report = JSON.parse((await run(['stats', IV, '--sessions', '40', '--seed', '2', '--workers', '1', '--profile', 'cohort741', '--staff-leave-rate', '2', '--format', 'json'], { files })).stdout) as StatsReport;
+    const examples = [
+      ...report.examples!.outcomes,
+      ...report.examples!.rules.map((e) => ({ ...e, of: `rule ${e.of}` })),
+      ...report.examples!.staffing.map((e) => ({ ...e, of: `staffing violation: ${e.of}` })),
+    ];
+    expect(report.examples!.staffing.length).toBeGreaterThan(0);
     expect(rows.length).toBe(examples.length);
     expect(report.examples!.outcomes.length).toBeGreaterThan(1);
     for (const [i, e] of examples.entries()) {
-      expect(rows[i]).toMatch(new RegExp(`^ {2}${e.of} +session ${e.session} +kapspec simulate ${IV} --profile cohort741 --staff-leave-rate 0\\.5 --seed ${e.seed}$`));
+      expect(rows[i]).toMatch(new RegExp(`^ {2}${e.of} +session ${e.session} +kapspec simulate ${IV} --profile cohort741 --staff-leave-rate 2 --seed ${e.seed}$`));
     }
-    // The commands show those very sessions: the outcome's, and one where the rule fires.
-    for (const e of [report.examples!.outcomes.at(-1)!, report.examples!.rules.at(-1)!]) {
-      const line = rows.find((x) => x.includes(`session ${e.session} `) && x.includes(e.of))!;
-      const args = line.slice(line.indexOf('kapspec simulate ') + 'kapspec '.length).split(' ');
-      const s = await run(args, { files });
+    // The commands show those very sessions: the outcome's, one where the rule fires, one with the violation.
+    const shown = async (e: StatsExample, what: string) => {
+      const line = rows.find((x) => x.startsWith(`  ${what} `))!;
+      expect(line).toContain(`session ${e.session} `);
+      const s = await run(line.slice(line.indexOf('kapspec simulate ') + 'kapspec '.length).split(' '), { files });
       expect(s.code).toBe(0);
-      if (report.examples!.outcomes.includes(e)) expect(s.stdout).toMatch(new RegExp(`\nOutcome: ${e.of} at `));
-      else expect(s.stdout).toMatch(new RegExp(`rule ${e.of}\\b`));
-    }
+      return s.stdout;
+    };
+    const o = report.examples!.outcomes.at(-1)!;
+    expect(await shown(o, o.of)).toMatch(new RegExp(`\nOutcome: ${o.of} at `));
+    const rule = report.examples!.rules.at(-1)!;
+    expect(await shown(rule, `rule ${rule.of}`)).toMatch(new RegExp(`rule ${rule.of}\\b`));
+    const v = report.examples!.staffing[0]!;
+    expect(await shown(v, `staffing violation: ${v.of}`)).toMatch(new RegExp(`STAFFING: .*${v.of}`));
   });
 
   it('--course: participants through the course, the per-patient figures, and "course" in JSON', async () => {

@@ -309,11 +309,12 @@ export interface StatsAccumulator {
   /** Course mode only (null otherwise): per participant over their course. */
   course: CourseAccumulator | null;
   /**
-   * The first session (0-based index of the run) that reached each outcome
-   * and in which each rule fired; -1: none yet. Null in course mode (a
-   * session of a course depends on the ones before it).
+   * The first session (0-based index of the run) that reached each
+   * outcome, in which each rule fired, and with a staffing violation about
+   * each role; -1: none yet. Null in course mode (a session of a course
+   * depends on the ones before it).
    */
-  examples: { outcomes: Record<string, number>; rules: Record<string, number> } | null;
+  examples: { outcomes: Record<string, number>; rules: Record<string, number>; staffing: Record<string, number> } | null;
 }
 
 /** Per-participant figures over a course of `length` sessions. */
@@ -385,7 +386,11 @@ function emptyAccumulator(plan: Plan): StatsAccumulator {
           },
     examples:
       plan.course === undefined
-        ? { outcomes: Object.fromEntries([...OUTCOMES, 'none'].map((o) => [o, -1])), rules: Object.fromEntries(plan.rules.map((r) => [r, -1])) }
+        ? {
+            outcomes: Object.fromEntries([...OUTCOMES, 'none'].map((o) => [o, -1])),
+            rules: Object.fromEntries(plan.rules.map((r) => [r, -1])),
+            staffing: Object.fromEntries(plan.roles.map((r) => [r, -1])),
+          }
         : null,
   };
 }
@@ -408,6 +413,7 @@ export function mergeAccumulators(into: StatsAccumulator, b: StatsAccumulator): 
   if (into.examples !== null && b.examples !== null) {
     firstOf(into.examples.outcomes, b.examples.outcomes);
     firstOf(into.examples.rules, b.examples.rules);
+    firstOf(into.examples.staffing, b.examples.staffing);
   }
   addInto(into.outcomes, b.outcomes);
   for (const [k, r] of Object.entries(into.rules)) {
@@ -669,7 +675,10 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, 
   for (const role of plan.roles) {
     const s = acc.staff[role]!;
     if (presentMin[role]! > 0) addMoment(s.share, busyMin[role]! / presentMin[role]!);
-    if (violatedRoles.has(role)) s.violations++;
+    if (violatedRoles.has(role)) {
+      s.violations++;
+      if (session !== undefined && acc.examples !== null && acc.examples.staffing[role] === -1) acc.examples.staffing[role] = session;
+    }
   }
   for (const v of views.values()) {
     addParticipant(acc, plan, v, index);
@@ -1116,16 +1125,17 @@ export interface StatsReport {
   /** Only when staff absences were asked for: the rates the calibrated model used. */
   readonly staffAbsences?: { readonly leaveRatePerHour: number; readonly absenceMeanMinutes: number };
   /**
-   * The first session of the run that reached each outcome and in which
-   * each rule fired (only those that did), with the seed that simulates it
-   * alone (`kapspec simulate --seed`); absent in course mode.
+   * The first session of the run that reached each outcome, in which each
+   * rule fired, and with a staffing violation about each role (only those
+   * that happened), with the seed that simulates it alone (`kapspec
+   * simulate --seed`); absent in course mode.
    */
-  readonly examples?: { readonly outcomes: readonly StatsExample[]; readonly rules: readonly StatsExample[] };
+  readonly examples?: { readonly outcomes: readonly StatsExample[]; readonly rules: readonly StatsExample[]; readonly staffing: readonly StatsExample[] };
 }
 
 /** A session of a `stats` run, to look at on its own. */
 export interface StatsExample {
-  /** The outcome reached, or the rule that fired. */
+  /** The outcome reached, the rule that fired, or the role of the staffing violation. */
   readonly of: string;
   /** Its number in the run (0-based). */
   readonly session: number;
@@ -1264,7 +1274,15 @@ function buildReport(ir: IR, plan: Plan, options: StatsOptions, acc: StatsAccumu
     ...(plan.staff
       ? { staffAbsences: { leaveRatePerHour: plan.staff.leaveRatePerHour ?? STAFF.leaveRatePerHour.value, absenceMeanMinutes: plan.staff.absenceMeanMinutes ?? STAFF.absenceMeanMinutes.value } }
       : {}),
-    ...(acc.examples !== null ? { examples: { outcomes: examplesOf(acc.examples.outcomes, options.seed), rules: examplesOf(acc.examples.rules, options.seed) } } : {}),
+    ...(acc.examples !== null
+      ? {
+          examples: {
+            outcomes: examplesOf(acc.examples.outcomes, options.seed),
+            rules: examplesOf(acc.examples.rules, options.seed),
+            staffing: examplesOf(acc.examples.staffing, options.seed),
+          },
+        }
+      : {}),
   };
 }
 

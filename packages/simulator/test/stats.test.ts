@@ -77,29 +77,34 @@ describe('runStats', () => {
     expect(other).not.toBe(one);
   });
 
-  it('examples: the first session of the run to reach each outcome and fire each rule, whose seed simulates it alone', async () => {
+  it('examples: the first session of the run to reach each outcome, fire each rule and break a staffing line, whose seed simulates it alone', async () => {
     const sessions = 60;
+    const staff = { leaveRatePerHour: 1 };
     // Chunks of 4 over 2 workers: the first sessions come from whichever chunk has them, merged in order.
-    const r = await runStats(IV, { sessions, seed: 9, chunkSize: 4, workers: 2 });
-    const expected = { outcomes: new Map<string, number>(), rules: new Map<string, number>() };
+    const r = await runStats(IV, { sessions, seed: 9, chunkSize: 4, workers: 2, staff });
+    const expected = { outcomes: new Map<string, number>(), rules: new Map<string, number>(), staffing: new Map<string, number>() };
+    const first = (m: Map<string, number>, k: string, i: number) => {
+      if (!m.has(k)) m.set(k, i);
+    };
     for (let i = 0; i < sessions; i++) {
       const seed = statsSessionSeed(9, i);
-      const trace = simulate(IV, { session: 'dosing', scenario: calibratedModel(IV, { session: 'dosing', seed }), seed, stepper: 'engine' });
+      const trace = simulate(IV, { session: 'dosing', scenario: calibratedModel(IV, { session: 'dosing', seed, staff }), seed, stepper: 'engine' });
       const outcome = trace.records.find((x) => x.type === 'outcome');
-      const o = outcome?.type === 'outcome' ? outcome.outcome : 'none';
-      if (!expected.outcomes.has(o)) expected.outcomes.set(o, i);
+      first(expected.outcomes, outcome?.type === 'outcome' ? outcome.outcome : 'none', i);
       for (const x of trace.records) {
-        if (x.type === 'emit' && x.event.type === 'rule') {
-          const rule = String((x.event as { rule?: unknown }).rule);
-          if (!expected.rules.has(rule)) expected.rules.set(rule, i);
-        }
+        if (x.type !== 'emit') continue;
+        const e = x.event as { type: string; rule?: string; role?: string };
+        if (e.type === 'rule') first(expected.rules, e.rule!, i);
+        if (e.type === 'staffing.violation') first(expected.staffing, e.role!, i);
       }
     }
     const byOrder = (m: Map<string, number>, order: readonly string[]) => order.filter((k) => m.has(k)).map((k) => ({ of: k, session: m.get(k)!, seed: statsSessionSeed(9, m.get(k)!) }));
     expect(r.examples!.outcomes).toEqual(byOrder(expected.outcomes, ['discharged', 'deferred', 'ended', 'escalated', 'none']));
     expect(r.examples!.rules).toEqual(byOrder(expected.rules, IV.sessions.find((x) => x.name === 'dosing')!.rules.map((x) => x.id)));
+    expect(r.examples!.staffing).toEqual(byOrder(expected.staffing, IV.roles.map((x) => x.name)));
     expect(r.examples!.outcomes.length).toBeGreaterThan(1);
     expect(r.examples!.rules.length).toBeGreaterThan(2);
+    expect(r.examples!.staffing.length).toBeGreaterThan(0);
   });
 
   it('examples: none in course mode (a session of a course depends on the ones before it)', async () => {

@@ -96,13 +96,15 @@ absences do to the protocol. \`kapspec simulate\` takes the same options.
 
 Session i uses seed S_i derived from --seed and i alone; \`kapspec simulate
 --seed S_i\` shows that session on its own. The text output ends with the
-first session to reach each outcome and to fire each rule, each with that
-command (not with --course: a session of a course depends on the ones
-before it). The results are the same, bit for bit, for any
---workers (default auto: one thread per core, at most ${MAX_AUTO_WORKERS}, and one worker
-per ${AUTO_WORK_PER_WORKER} participant-sessions at most: a short run is faster in one
-thread than in workers that each start afresh). Memory does not grow with
---sessions: each session is folded into running totals and dropped.
+first session to reach each outcome, fire each rule and break a staffing
+line (by role), each with that command (not with --course: a session of a
+course depends on the ones before it).
+
+The results are the same, bit for bit, for any --workers (default auto: one
+thread per core, at most ${MAX_AUTO_WORKERS}, and one worker per ${AUTO_WORK_PER_WORKER} participant-sessions at
+most: a short run is faster in one thread than in workers that each start
+afresh). Memory does not grow with --sessions: each session is folded into
+running totals and dropped.
 
 --format json prints one object (version field "kapspecStats": 1):
   {"kapspecStats":1, "protocol", "session", "seed", "sessions",
@@ -123,7 +125,8 @@ thread than in workers that each start afresh). Memory does not grow with
    "course":{"participants","sessionsPerParticipant"},   (--course only)
    "staffAbsences":{"leaveRatePerHour","absenceMeanMinutes"},
                                           (--staff-leave-rate/--staff-absence only)
-   "examples":{"outcomes":[{"of","session","seed"}],"rules":[...]}}
+   "examples":{"outcomes":[{"of","session","seed"}],"rules":[...],
+               "staffing":[...]}}
                                           (not with --course)
 Rates are fractions (0..1); times are minutes; null marks a value no session
 contributed to. --format csv prints one row per figure with the header
@@ -263,18 +266,23 @@ export function simulateCommandLine(
 }
 
 /**
- * After the notes: the first session of the run to reach each outcome and
- * to fire each rule, each with the command that shows it alone. Empty in
- * course mode (a course's session depends on the ones before it).
+ * After the notes: the first session of the run to reach each outcome, to
+ * fire each rule and to have a staffing violation about each role, each
+ * with the command that shows it alone. Empty in course mode (a course's
+ * session depends on the ones before it).
  */
 export function statsExamples(report: StatsReport, command: (seed: number) => string): string {
   const ex = report.examples;
   if (ex === undefined) return '';
-  const rows = [...ex.outcomes.map((e) => ({ what: e.of, e })), ...ex.rules.map((e) => ({ what: `rule ${e.of}`, e }))];
+  const rows = [
+    ...ex.outcomes.map((e) => ({ what: e.of, e })),
+    ...ex.rules.map((e) => ({ what: `rule ${e.of}`, e })),
+    ...ex.staffing.map((e) => ({ what: `staffing violation: ${e.of}`, e })),
+  ];
   if (rows.length === 0) return '';
   const whatWidth = Math.max(...rows.map((r) => r.what.length));
   const sessionWidth = Math.max(...rows.map((r) => `session ${r.e.session}`.length));
-  const out = ['Example sessions (the first of the run to reach each outcome or fire each rule; each command shows it):'];
+  const out = ['Example sessions (the first of the run to reach each outcome, fire each rule or break a staffing line; each command shows it):'];
   for (const { what, e } of rows) out.push(`  ${what.padEnd(whatWidth)}  ${`session ${e.session}`.padEnd(sessionWidth)}  ${command(e.seed)}`);
   return `${out.join('\n')}\n`;
 }
