@@ -43,38 +43,44 @@ describe('kapspec stats', () => {
     expect(b.stdout).toBe(a.stdout);
   });
 
-  it('text: example sessions last, each with the kapspec simulate command that shows it; that command gives the outcome, the rule and the violation', async () => {
-    const r = await run(['stats', IV, '--sessions', '40', '--seed', '2', '--workers', '1', '--profile', 'cohort741', '--staff-leave-rate', '2'], { files });
+  it('text: example sessions last, by session, each with the kapspec simulate command that shows it; that command gives the outcome, the rule and the violation', async () => {
+    const args = ['stats', IV, '--sessions', '40', '--seed', '2', '--workers', '1', '--profile', 'cohort741', '--staff-leave-rate', '2'];
+    const r = await run(args, { files });
     expect(r.code).toBe(0);
-    const at = r.stdout.indexOf('\nExample sessions (the first of the run to reach each outcome, fire each rule or break a staffing line; each command shows it):\n');
+    const at = r.stdout.indexOf('\nExample sessions, the first of each outcome, rule and staffing violation:\n');
     expect(at).toBeGreaterThan(r.stdout.indexOf('Not computed from simulated sessions:'));
-    const rows = r.stdout.slice(at).trim().split('\n').slice(1);
-    const report = JSON.parse((await run(['stats', IV, '--sessions', '40', '--seed', '2', '--workers', '1', '--profile', 'cohort741', '--staff-leave-rate', '2', '--format', 'json'], { files })).stdout) as StatsReport;
-    const examples = [
-      ...report.examples!.outcomes,
-      ...report.examples!.rules.map((e) => ({ ...e, of: `rule ${e.of}` })),
-      ...report.examples!.staffing.map((e) => ({ ...e, of: `staffing violation: ${e.of}` })),
-    ];
-    expect(report.examples!.staffing.length).toBeGreaterThan(0);
-    expect(rows.length).toBe(examples.length);
-    expect(report.examples!.outcomes.length).toBeGreaterThan(1);
-    for (const [i, e] of examples.entries()) {
-      expect(rows[i]).toMatch(new RegExp(`^ {2}${e.of} +session ${e.session} +kapspec simulate ${IV} --profile cohort741 --staff-leave-rate 2 --seed ${e.seed}$`));
-    }
+    const lines = r.stdout.slice(at).trim().split('\n').slice(1);
+    const report = JSON.parse((await run([...args, '--format', 'json'], { files })).stdout) as StatsReport;
+    const ex = report.examples!;
+    expect(ex.outcomes.length).toBeGreaterThan(1);
+    expect(ex.rules.length).toBeGreaterThan(1);
+    expect(ex.staffing.length).toBeGreaterThan(0);
+    // Two lines a session, in session order: what it is the first of, then the command.
+    const sessions = [...new Set([...ex.outcomes, ...ex.rules, ...ex.staffing].map((e) => e.session))].sort((a, b) => a - b);
+    expect(lines.length).toBe(2 * sessions.length);
+    const all = [...ex.outcomes, ...ex.rules, ...ex.staffing];
+    sessions.forEach((session, k) => {
+      const seed = all.find((e) => e.session === session)!.seed;
+      expect(lines[2 * k + 1]).toBe(`    kapspec simulate ${IV} --profile cohort741 --staff-leave-rate 2 --seed ${seed}`);
+      const what = lines[2 * k]!;
+      expect(what).toMatch(new RegExp(`^ {2}session ${session}: `));
+      for (const e of ex.outcomes.filter((x) => x.session === session)) expect(what).toContain(e.of);
+      for (const e of ex.rules.filter((x) => x.session === session)) expect(what).toMatch(new RegExp(`rules? (.*, )?${e.of}\\b`));
+      for (const e of ex.staffing.filter((x) => x.session === session)) expect(what).toMatch(new RegExp(`staffing violation \\((.*, )?${e.of}\\b`));
+    });
     // The commands show those very sessions: the outcome's, one where the rule fires, one with the violation.
-    const shown = async (e: StatsExample, what: string) => {
-      const line = rows.find((x) => x.startsWith(`  ${what} `))!;
-      expect(line).toContain(`session ${e.session} `);
-      const s = await run(line.slice(line.indexOf('kapspec simulate ') + 'kapspec '.length).split(' '), { files });
+    const shown = async (e: StatsExample) => {
+      const k = sessions.indexOf(e.session);
+      const s = await run(lines[2 * k + 1]!.trim().split(' ').slice(1), { files });
       expect(s.code).toBe(0);
       return s.stdout;
     };
-    const o = report.examples!.outcomes.at(-1)!;
-    expect(await shown(o, o.of)).toMatch(new RegExp(`\nOutcome: ${o.of} at `));
-    const rule = report.examples!.rules.at(-1)!;
-    expect(await shown(rule, `rule ${rule.of}`)).toMatch(new RegExp(`rule ${rule.of}\\b`));
-    const v = report.examples!.staffing[0]!;
-    expect(await shown(v, `staffing violation: ${v.of}`)).toMatch(new RegExp(`STAFFING: .*${v.of}`));
+    const o = ex.outcomes.at(-1)!;
+    expect(await shown(o)).toMatch(new RegExp(`\nOutcome: ${o.of} at `));
+    const rule = ex.rules.at(-1)!;
+    expect(await shown(rule)).toMatch(new RegExp(`rule ${rule.of}\\b`));
+    const v = ex.staffing[0]!;
+    expect(await shown(v)).toMatch(new RegExp(`STAFFING: .*${v.of}`));
   });
 
   it('--course: participants through the course, the per-patient figures, and "course" in JSON', async () => {

@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { StatsFigure, StatsReport } from '@kapspec/simulator';
+import type { StatsExample, StatsFigure, StatsReport } from '@kapspec/simulator';
 import { EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parseNonNegative, parsePositive, parsePositiveNumber, parseSeed, staffOption } from '../protocol.js';
@@ -267,23 +267,34 @@ export function simulateCommandLine(
 
 /**
  * After the notes: the first session of the run to reach each outcome, to
- * fire each rule and to have a staffing violation about each role, each
- * with the command that shows it alone. Empty in course mode (a course's
+ * fire each rule and to have a staffing violation about each role, by
+ * session, each with the command that shows it alone on a line of its own
+ * (a narrow terminal wraps it whole). Empty in course mode (a course's
  * session depends on the ones before it).
  */
 export function statsExamples(report: StatsReport, command: (seed: number) => string): string {
   const ex = report.examples;
   if (ex === undefined) return '';
-  const rows = [
-    ...ex.outcomes.map((e) => ({ what: e.of, e })),
-    ...ex.rules.map((e) => ({ what: `rule ${e.of}`, e })),
-    ...ex.staffing.map((e) => ({ what: `staffing violation: ${e.of}`, e })),
-  ];
-  if (rows.length === 0) return '';
-  const whatWidth = Math.max(...rows.map((r) => r.what.length));
-  const sessionWidth = Math.max(...rows.map((r) => `session ${r.e.session}`.length));
-  const out = ['Example sessions (the first of the run to reach each outcome, fire each rule or break a staffing line; each command shows it):'];
-  for (const { what, e } of rows) out.push(`  ${what.padEnd(whatWidth)}  ${`session ${e.session}`.padEnd(sessionWidth)}  ${command(e.seed)}`);
+  const bySession = new Map<number, { seed: number; outcomes: string[]; rules: string[]; staffing: string[] }>();
+  const entry = (e: StatsExample) => {
+    let x = bySession.get(e.session);
+    if (x === undefined) bySession.set(e.session, (x = { seed: e.seed, outcomes: [], rules: [], staffing: [] }));
+    return x;
+  };
+  for (const e of ex.outcomes) entry(e).outcomes.push(e.of);
+  for (const e of ex.rules) entry(e).rules.push(e.of);
+  for (const e of ex.staffing) entry(e).staffing.push(e.of);
+  if (bySession.size === 0) return '';
+  const out = ['Example sessions, the first of each outcome, rule and staffing violation:'];
+  for (const [session, x] of [...bySession].sort((a, b) => a[0] - b[0])) {
+    const what = [
+      ...x.outcomes,
+      ...(x.rules.length > 0 ? [`${x.rules.length === 1 ? 'rule' : 'rules'} ${x.rules.join(', ')}`] : []),
+      ...(x.staffing.length > 0 ? [`staffing violation (${x.staffing.join(', ')})`] : []),
+    ];
+    out.push(`  session ${session}: ${what.join('; ')}`);
+    out.push(`    ${command(x.seed)}`);
+  }
   return `${out.join('\n')}\n`;
 }
 
