@@ -7,7 +7,8 @@
  * shows its progress moving while the search runs (in a worker thread), then
  * the counterexample with its `.kap` line, and exits 1. The bundled `kapspec
  * stats --course` on an 80-column terminal counts participants and keeps
- * every value on screen (long names wrap).
+ * every value on screen (long names wrap); `kapspec stats` wraps its notes
+ * at words and prints each example session's command whole.
  *
  * Skipped, with a message, when tmux is not installed (.ci/run installs it).
  */
@@ -116,6 +117,23 @@ describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => 
     // Under the table: what was run and its seed; then the notes.
     expect(s).toMatch(/Protocol "Intranasal esketamine, supervised sessions", session dosing: 40\s+participants through the course, 8 sessions each \(320 sessions\), seed 1,/);
     expect(s).toMatch(/^Route intranasal: \d+ of 320 sessions dosed/m);
+  }, 150_000);
+
+  it('`kapspec stats` on 80 columns: the notes wrapped at words under the table, then the example sessions, each command whole on its own line', async () => {
+    startKapspec('stats-iv', 'stats examples/individual-iv.kap --sessions 60', [80, 50]);
+    await waitFor('stats-iv', (x) => EXITED.test(x), 120_000);
+    const s = history('stats-iv');
+    expect(EXITED.exec(s)![1]).toBe('0');
+    const notes = s.slice(s.indexOf('Route iv:'), s.indexOf('Example sessions'));
+    const lines = notes.trimEnd().split('\n');
+    for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
+    // A long note goes on under itself, indented, broken between words.
+    expect(notes).toMatch(/^ {2}IV7 return to baseline within 90 min of the infusion end: needs the\n {4}drug-induced part of the true SBP,/m);
+    const examples = s.slice(s.indexOf('Example sessions, the first of each outcome, rule and staffing violation:'));
+    expect(examples).toMatch(/^ {2}session 0: discharged; /m);
+    const commands = examples.split('\n').filter((x) => x.startsWith('    kapspec'));
+    expect(commands.length).toBeGreaterThan(2);
+    for (const c of commands) expect(c).toMatch(/^ {4}kapspec simulate examples\/individual-iv\.kap --seed \d+$/);
   }, 150_000);
 
   it('individual-iv: stages, vitals with sparklines, the pause in the log, the outcome; q quits', async () => {

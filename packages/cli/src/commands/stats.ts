@@ -240,7 +240,9 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
     const sectioned = figures.flatMap((f, i) => (i === 0 || figures[i - 1]!.section !== f.section ? [{ title: SECTION_TITLES[f.section] }, rows[i]!] : [rows[i]!]));
     await ui.finish({ header, rows: sectioned, note: statsSummary(report), done: options.sessions });
     // The view leaves the cursor at the end of its last line: the notes start on a line of their own.
-    io.stdout.write(`\n${statsNotes(report)}${statsExamples(report, replay)}`);
+    // Notes wrapped at words to the terminal's width (the example commands are kept whole: they are copied).
+    const { wrapNotes } = await import('../tui/index.js');
+    io.stdout.write(`\n${wrapNotes(statsNotes(report), ui.columns)}${statsExamples(report, replay)}`);
     return EXIT_OK;
   }
   if (options.format === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -21,7 +21,7 @@ import { TestView, type PropertyProgress, type TestFailure, type TestViewProps }
 
 export { SimulationView, type SimulationViewProps } from './simulation.js';
 export { TestView, type TestViewProps, type PropertyProgress, type PropertyRunStatus, type TestFailure } from './test-view.js';
-export { StatsView, type StatsViewProps, type TableLine, type TableRow, tableLayout, tableLines } from './stats-view.js';
+export { StatsView, type StatsViewProps, type TableLine, type TableRow, tableLayout, tableLines, wrapNotes } from './stats-view.js';
 export { SPEEDS, DEFAULT_SPEED } from './playback.js';
 
 /** Where the UI draws and reads keys. Default: the process's streams. */
@@ -214,6 +214,8 @@ export interface ShowStatsOptions extends TerminalStreams {
 }
 
 export interface StatsUi {
+  /** The terminal width the view lays itself out in (for what is printed after it). */
+  readonly columns: number;
   progress(done: number): void;
   /** Draws the table, then leaves the terminal. */
   finish(table: { header?: readonly string[]; rows: readonly TableRow[]; note?: string; done?: number }): Promise<void>;
@@ -231,6 +233,7 @@ export function showStats(options: ShowStatsOptions): StatsUi {
   const instance = render(createElement(StatsView, base), inkOptions(options));
   let done = 0;
   return {
+    columns: base.columns!,
     progress(n) {
       done = n;
       instance.rerender(createElement(StatsView, { ...base, done }));

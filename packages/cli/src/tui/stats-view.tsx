@@ -44,6 +44,30 @@ function wrapWords(s: string, width: number): string[] {
   return lines;
 }
 
+/**
+ * Text lines (the notes under the stats table) wrapped at word boundaries
+ * to `width` columns, each continuation indented two more than its line, so
+ * a terminal does not break words; lines that fit are kept as they are.
+ */
+export function wrapNotes(text: string, width: number): string {
+  const out: string[] = [];
+  const trailing = text.endsWith('\n');
+  for (const line of (trailing ? text.slice(0, -1) : text).split('\n')) {
+    if (line.length <= width) {
+      out.push(line);
+      continue;
+    }
+    const indent = line.length - line.trimStart().length;
+    const first = ' '.repeat(indent);
+    const next = ' '.repeat(indent + 2);
+    // The first line may use the two columns the continuations are indented by.
+    const head = wrapWords(line.trimStart(), Math.max(1, width - indent))[0]!;
+    const rest = line.trimStart().slice(head.length).trimStart();
+    out.push(first + head, ...(rest === '' ? [] : wrapWords(rest, Math.max(1, width - indent - 2)).map((l) => next + l)));
+  }
+  return `${out.join('\n')}${trailing ? '\n' : ''}`;
+}
+
 /** The gap between columns. */
 const GAP = '  ';
 /** A text column is never wrapped narrower than this (nor than its header). */

@@ -2,7 +2,7 @@ import { cleanup, render } from 'ink-testing-library';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkProperties, renderVignette, type PropertyTestResult } from '@kapspec/simulator';
 import { failuresOf, progressOf, rulesInWindow } from '../../src/tui/index.js';
-import { StatsView, tableLayout, tableLines } from '../../src/tui/stats-view.js';
+import { StatsView, tableLayout, tableLines, wrapNotes } from '../../src/tui/stats-view.js';
 import { TestView, type PropertyProgress } from '../../src/tui/test-view.js';
 import { flawedSurge, plain } from './fixtures.js';
 
@@ -110,6 +110,17 @@ describe('StatsView', () => {
     ]);
     expect(f).toMatch(/^█+ 100% {2}1000\/1000 runs$/m);
     expect(tableLines(undefined, [['a', '1']])).toEqual(['a  1']);
+  });
+
+  it('wrapNotes: a note longer than the terminal goes on under itself, indented two more, broken between words; short lines as they are', () => {
+    const text = 'Route iv: 5 dosed.\n  IV7 return to baseline: needs the drug-induced part of the true SBP.\nNot computed:\n';
+    expect(wrapNotes(text, 80)).toBe(text);
+    expect(wrapNotes(text, 30)).toBe(
+      ['Route iv: 5 dosed.', '  IV7 return to baseline:', '    needs the drug-induced', '    part of the true SBP.', 'Not computed:', ''].join('\n'),
+    );
+    for (const line of wrapNotes(text, 30).split('\n')) expect(line.length).toBeLessThanOrEqual(30);
+    // The words, in order, are all there.
+    expect(wrapNotes(text, 30).split(/\s+/).filter(Boolean)).toEqual(text.split(/\s+/).filter(Boolean));
   });
 
   it('a table wider than the terminal wraps the names, never the numbers', () => {
