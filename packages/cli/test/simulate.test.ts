@@ -70,6 +70,10 @@ describe('kapspec simulate', () => {
     const bad = await run(['simulate', IV, '--profile', 'nope'], { files });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--profile.*nope.*yale, cohort741/);
+    // Not an option of the adversarial model: said, not ignored.
+    const adversarial = await run(['simulate', IV, '--model', 'adversarial', '--profile', 'cohort741'], { files });
+    expect(adversarial.code).toBe(2);
+    expect(adversarial.stderr).toBe('kapspec simulate: --profile is an option of the calibrated model (the adversarial model draws its own blood pressure surges)\n');
   });
 
   it('an --out that cannot be written: exit 2, one line', async () => {

@@ -69,7 +69,7 @@ export function simulateCommand(context: CommandContext): Command {
     .addOption(new Option('--seed <n>', 'random seed, an integer 0..4294967295').argParser(parseSeed).default(DEFAULT_SEED))
     .addOption(new Option('--participants <n>', 'participants (group protocols; default: the smallest group)').argParser(parsePositive))
     .addOption(new Option('--model <model>', 'participant model').choices(['calibrated', 'adversarial']).default('calibrated'))
-    .addOption(new Option('--profile <profile>', 'calibrated model: IV response profile').choices(['yale', 'cohort741']).default('yale'))
+    .addOption(new Option('--profile <profile>', 'calibrated model: IV response profile (default yale)').choices(['yale', 'cohort741']))
     .option('--out <file>', 'write the trace (JSON Lines) to this file, atomically')
     .addOption(new Option('--staff-leave-rate <n>', 'calibrated model: each person on duty is called away n times an hour on average (default 0: never)').argParser(parseNonNegative))
     .addOption(new Option('--staff-absence <min>', 'calibrated model: mean minutes a person called away stays away (default 10)').argParser(parsePositiveNumber))
@@ -92,6 +92,10 @@ export async function runSimulate(context: CommandContext, file: string, options
   const staff = staffOption(options);
   if (staff !== undefined && options.model !== 'calibrated') {
     io.stderr.write('kapspec simulate: --staff-leave-rate and --staff-absence are options of the calibrated model (the adversarial model draws its own staff absences)\n');
+    return EXIT_USAGE;
+  }
+  if (options.profile !== undefined && options.model !== 'calibrated') {
+    io.stderr.write('kapspec simulate: --profile is an option of the calibrated model (the adversarial model draws its own blood pressure surges)\n');
     return EXIT_USAGE;
   }
   const setting = ir.setting;
