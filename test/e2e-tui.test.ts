@@ -59,6 +59,15 @@ function startKapspec(session: string, args: string, size: readonly [number, num
   tmux('new-session', '-d', '-s', session, '-x', String(size[0]), '-y', String(size[1]), '-c', ROOT, command);
 }
 
+/** Runs `kapspec <args>` to its end in a detached session of `size`; the whole screen history, after checking the exit code. */
+async function kapspecRun(session: string, args: string, size: readonly [number, number], code: number): Promise<string> {
+  startKapspec(session, args, size);
+  await waitFor(session, (x) => EXITED.test(x), 120_000);
+  const s = history(session);
+  expect(EXITED.exec(s)![1]).toBe(String(code));
+  return s;
+}
+
 afterAll(() => {
   if (hasTmux) spawnSync('tmux', ['-L', SOCKET, 'kill-server']);
 });
@@ -103,10 +112,7 @@ describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => 
   }, 180_000);
 
   it('`kapspec stats --course` on a narrow terminal (80 columns): participants counted, names wrapped, every value and interval on screen; exit 0', async () => {
-    startKapspec('stats', 'stats examples/intranasal-esketamine.kap --sessions 40 --course', [80, 50]);
-    await waitFor('stats', (x) => EXITED.test(x), 120_000);
-    const s = history('stats');
-    expect(EXITED.exec(s)![1]).toBe('0');
+    const s = await kapspecRun('stats', 'stats examples/intranasal-esketamine.kap --sessions 40 --course', [80, 50], 0);
     expect(s).toContain('kapspec stats examples/intranasal-esketamine.kap');
     expect(s).toMatch(/█+ 100% {2}40\/40 participants/);
     // No line of the view is wider than the terminal, so nothing is cut off; a long name wraps under itself.
@@ -120,10 +126,7 @@ describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => 
   }, 150_000);
 
   it('`kapspec stats` on 80 columns: the notes wrapped at words under the table, then the example sessions, each command whole on its own line', async () => {
-    startKapspec('stats-iv', 'stats examples/individual-iv.kap --sessions 60', [80, 50]);
-    await waitFor('stats-iv', (x) => EXITED.test(x), 120_000);
-    const s = history('stats-iv');
-    expect(EXITED.exec(s)![1]).toBe('0');
+    const s = await kapspecRun('stats-iv', 'stats examples/individual-iv.kap --sessions 60', [80, 50], 0);
     const notes = s.slice(s.indexOf('Route iv:'), s.indexOf('Example sessions'));
     const lines = notes.trimEnd().split('\n');
     for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(80);
