@@ -39,10 +39,11 @@ export const MAX_AUTO_WORKERS = 8;
  * simulator afresh, and on two cores the workers' start-up costs more than
  * the second core gains on a short run. Measured here (2 cores,
  * examples/individual-iv.kap, docs/simulator.md): one thread was faster up
- * to about 12,000 sessions (1,024 sessions: 916 against 581 a second), two
- * workers from about 12,000 on (16,384: 2,774 against 2,569).
+ * to about 15,000 sessions (1,024 sessions: 916 against 581 a second;
+ * 14,336: 2,703 against 2,638), two workers from there on (16,384: 2,794
+ * against 2,617).
  */
-export const AUTO_WORK_PER_WORKER = 6144;
+export const AUTO_WORK_PER_WORKER = 8192;
 
 function parseWorkers(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
