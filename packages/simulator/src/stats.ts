@@ -151,8 +151,9 @@ interface Plan {
   readonly htnFlag: string | undefined;
   /**
    * The declared measures read as systolic and diastolic blood pressure and
-   * pulse: the first of each that the model takes for that vital, by the
-   * same naming rule (`vitalKind`: sbp, systolic, …); absent when none is.
+   * pulse: the one named exactly sbp, dbp, hr, else the first the model
+   * takes for that vital by its naming rule (`vitalKind`: systolic, …);
+   * absent when none is.
    */
   readonly vitals: { readonly sbp?: string; readonly dbp?: string; readonly hr?: string };
   /** Course mode: sessions per participant (the course's repeat of this session); undefined: independent first sessions. */
@@ -210,10 +211,11 @@ function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'p
     const n = eventNameFor(k, declared);
     if (n !== undefined) events[k] = n;
   }
+  // A measure named exactly sbp, dbp or hr, else the first the model reads as that vital.
   const vitals: { sbp?: string; dbp?: string; hr?: string } = {};
-  for (const m of ir.measures) {
-    const kind = vitalKind(m.name);
-    if ((kind === 'sbp' || kind === 'dbp' || kind === 'hr') && vitals[kind] === undefined) vitals[kind] = m.name;
+  for (const kind of ['sbp', 'dbp', 'hr'] as const) {
+    vitals[kind] = ir.measures.find((m) => m.name === kind)?.name ?? ir.measures.find((m) => vitalKind(m.name) === kind)?.name;
+    if (vitals[kind] === undefined) delete vitals[kind];
   }
   const participants = options.participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
   return {

@@ -174,6 +174,11 @@ describe('runStats', () => {
     expect(b.calibration.withReadings).toBe(a.calibration.withReadings);
     expect(b.calibration.withReadings).toBeGreaterThan(0);
     expect(b.calibration.rows).toEqual(a.calibration.rows);
+    // A measure named exactly sbp is the one read, even after another the model also takes for systolic.
+    const both = irOf(text.replace(/^( {4}sbp {3}mmHg {2}50\.\.260)$/m, '    sbp_standing mmHg 50..260\n$1'));
+    expect(both.measures.map((m) => m.name).slice(0, 2)).toEqual(['sbp_standing', 'sbp']);
+    const c = await runStats(both, { sessions: 40, seed: 3 });
+    expect(c.calibration.rows.find((x) => x.id === 'IV1')).toEqual(a.calibration.rows.find((x) => x.id === 'IV1'));
   });
 
   it('intranasal protocol: per-session adverse events against the model-implied per-session rates', async () => {
