@@ -123,6 +123,14 @@ export interface SimulateOptions {
    * continuous monitor runs. Default false.
    */
   readonly lean?: boolean;
+  /**
+   * With `lean`: the measures whose every reading the trace keeps. A
+   * continuous monitor's reading of any other measure, when the machine
+   * applies it quietly, is left out of a lean trace (`stats` reads blood
+   * pressure and pulse, not a pulse oximeter's every minute). Default: every
+   * measure.
+   */
+  readonly leanReadings?: ReadonlySet<string>;
 }
 
 /** A scenario or option that cannot be simulated (named problem; never a silent fix). */
@@ -512,6 +520,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
   const context = () => machine.context();
 
   const lean = options.lean === true;
+  const keepReadings = lean ? options.leanReadings : undefined;
 
   /** The participant's true values now (computed once per minute and exposure). */
   const truthOf = (m: Member): Readonly<Record<string, number>> => {
@@ -693,11 +702,13 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       const v = valueOf(m, name);
       if (v === undefined) return;
       const reading = physiology.measure(name, v, t, m.rng);
+      // Quiet: nothing else to do (a lean trace records nothing more, and not even the reading when it keeps only others).
+      const kept = keepReadings === undefined || keepReadings.has(name);
+      if (!kept && machine.quiet(name, reading)) return;
       const one: Record<string, number> = {};
       one[name] = reading;
       records.push({ t, type: 'observe', values: one });
-      // Quiet: nothing else to do (a lean trace records nothing more).
-      if (lean && machine.quiet(name, reading)) return;
+      if (kept && lean && machine.quiet(name, reading)) return;
       send({ type: 'measure', values: one });
       return;
     }

@@ -156,6 +156,8 @@ interface Plan {
    * absent when none is.
    */
   readonly vitals: { readonly sbp?: string; readonly dbp?: string; readonly hr?: string };
+  /** The measures of `vitals`: the only readings `addSession` looks at (`leanReadings`). */
+  readonly readings: ReadonlySet<string>;
   /** Course mode: sessions per participant (the course's repeat of this session); undefined: independent first sessions. */
   readonly course: number | undefined;
   /** The calibrated model's staff absences, when asked for. */
@@ -232,6 +234,7 @@ function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'p
     events,
     htnFlag: ir.population?.caution.map((f) => f.flag).find((f) => /hypertens/i.test(f)),
     vitals,
+    readings: new Set(Object.values(vitals)),
     course: options.course === true ? courseLength(ir, session) : undefined,
     staff: options.staff,
   };
@@ -798,7 +801,7 @@ function runCourses(ir: IR, plan: Plan, acc: StatsAccumulator, seed: number, sta
     for (let j = 1; j <= c.length; j++) {
       // After a severe episode the calibrated model's next sessions are managed (parameters.ts MANAGEMENT).
       const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: 1, sessionIndex: j, afterSevereEpisode: view.severe, ...(plan.staff ? { staff: plan.staff } : {}) });
-      const trace = simulate(ir, { session: name, scenario, seed: courseSessionSeed(s, j), stepper: 'engine', lean: true });
+      const trace = simulate(ir, { session: name, scenario, seed: courseSessionSeed(s, j), stepper: 'engine', lean: true, leanReadings: plan.readings });
       const v = addSession(acc, plan, trace, j)[0]!;
       age = v.profile.age;
       if (v.doseStart === undefined) continue;
@@ -846,7 +849,7 @@ function runRange(ir: IR, plan: Plan, seed: number, start: number, end: number, 
   for (let i = start; i < end; i++) {
     const s = statsSessionSeed(seed, i);
     const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: plan.participants, ...(plan.staff ? { staff: plan.staff } : {}) });
-    const trace = simulate(ir, { session: name, scenario, seed: s, stepper: 'engine', lean: true });
+    const trace = simulate(ir, { session: name, scenario, seed: s, stepper: 'engine', lean: true, leanReadings: plan.readings });
     addSession(acc, plan, trace, 1, i);
     progress?.();
   }

@@ -3,9 +3,10 @@
  * requests and doses: every other record is identical, and its state
  * records are the full trace's states projected onto stage, pause and staff.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { calibratedModel, simulate, type TraceRecord } from '../src/index.js';
-import { exampleIR, noisyScenario } from './helpers.js';
+import { exampleIR, irOf, noisyScenario } from './helpers.js';
 
 type StateView = { t: number; stage?: string; paused: readonly string[]; present: unknown; free: unknown };
 const view = (r: TraceRecord & { type: 'state' }): StateView => ({ t: r.t, ...(r.stage !== undefined ? { stage: r.stage } : {}), paused: r.paused, present: r.present, free: r.free });
@@ -44,6 +45,36 @@ describe('lean traces (Monte Carlo statistics)', () => {
       }
     }, 60_000);
   }
+
+  it('leanReadings: only quiet readings of the other measures are left out; every reading of the kept ones and every other record stay', () => {
+    const text = readFileSync(new URL('../../../examples/individual-iv.kap', import.meta.url), 'utf8');
+    // The example reads spo2 continuously; this variant reads sbp continuously too, in the infusion.
+    const variant = irOf(text.replace('monitor spo2 continuously\n      monitor cadss at 20 min', 'monitor spo2 continuously\n      monitor sbp continuously\n      monitor cadss at 20 min'));
+    expect(variant.sessions.find((x) => x.name === 'dosing')!.stages[1]!.monitors.filter((m) => m.schedule.kind === 'continuously').length).toBe(2);
+    const keep = new Set(['sbp', 'dbp', 'hr']);
+    let dropped = 0;
+    for (const ir of [exampleIR('individual-iv'), variant]) {
+      for (let seed = 1; seed <= 20; seed++) {
+        const scenario = calibratedModel(ir, { session: 'dosing', seed });
+        const all = simulate(ir, { session: 'dosing', scenario, seed, stepper: 'engine', lean: true });
+        const kept = simulate(ir, { session: 'dosing', scenario, seed, stepper: 'engine', lean: true, leanReadings: keep });
+        const other = (r: TraceRecord) => r.type === 'observe' && Object.keys(r.values).every((k) => !keep.has(k));
+        expect(kept.header).toEqual(all.header);
+        // Everything but readings of other measures, in the same order; of those, a part (the quiet ones are gone).
+        expect(kept.records.filter((r) => !other(r))).toEqual(all.records.filter((r) => !other(r)));
+        const mine = kept.records.filter(other);
+        const theirs = all.records.filter(other);
+        let j = 0;
+        for (const r of mine) {
+          while (j < theirs.length && JSON.stringify(theirs[j]) !== JSON.stringify(r)) j++;
+          expect(j, `${JSON.stringify(r)} is not in the full lean trace, in order`).toBeLessThan(theirs.length);
+          j++;
+        }
+        dropped += theirs.length - mine.length;
+      }
+    }
+    expect(dropped).toBeGreaterThan(1000);
+  });
 
   it('the actor and the engine agree on lean traces too', () => {
     const ir = exampleIR('individual-iv');
