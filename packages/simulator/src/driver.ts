@@ -115,12 +115,12 @@ export interface SimulateOptions {
    * Record only what Monte Carlo statistics read (stats.ts): no truth
    * samples and no measurement requests, and state records carry no doses
    * (`dose: {}`), so they are written only when the stage, the pause or the
-   * staff change. The machine, the readings and every other record are
-   * exactly those of a full trace. A lean trace is not for replay or
-   * property checking. The driver also skips the bookkeeping of what cannot
-   * change a lean trace: a clock move that fires nothing, a reading the
-   * engine applies quietly (`quietReading`), a resolution tick while no
-   * continuous monitor runs. Default false.
+   * staff change. The machine, the readings (but see `leanReadings`) and
+   * every other record are exactly those of a full trace. A lean trace is
+   * not for replay or property checking. The driver also skips the
+   * bookkeeping of what cannot change a lean trace: a clock move that fires
+   * nothing, a reading the engine applies quietly (`quietReading`), a
+   * resolution tick while no continuous monitor runs. Default false.
    */
   readonly lean?: boolean;
   /**
