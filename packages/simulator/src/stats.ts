@@ -30,7 +30,7 @@
 import { Worker } from 'node:worker_threads';
 import { OUTCOMES, type IR, type ProtocolEmitted, type Route, type Session } from '@kapspec/runtime';
 import { simulate } from './driver.js';
-import { calibratedModel, plannedDosing, plannedExposure } from './models/calibrated.js';
+import { calibratedModel, participantsOf, plannedDosing, plannedExposure } from './models/calibrated.js';
 import { drugPart, eventNameFor, sedationModel, sessionRates } from './models/adverse.js';
 import { wilson } from './models/calibration.js';
 import { potency } from './models/kinetics.js';
@@ -188,18 +188,17 @@ function courseLength(ir: IR, session: Session): number {
  * Participant-sessions one unit of `sessions` simulates: a group session of
  * n participants, n; with `course`, a participant's course, as many as the
  * course repeats the session. For a caller sizing a run (the CLI's
- * `--workers auto`). Never throws: options `runStats` would refuse count 1.
+ * `--workers auto`). Never throws: a course `runStats` would refuse (no
+ * such session, no course block, a group) counts as one session.
  */
 export function statsUnitSize(ir: IR, options: Pick<StatsOptions, 'session' | 'participants' | 'course'>): number {
-  const participants = options.participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
+  const participants = participantsOf(ir, options.participants);
   if (options.course !== true) return participants;
-  let session: Session;
   try {
-    session = chooseSession(ir, options.session);
+    return participants * courseLength(ir, chooseSession(ir, options.session));
   } catch {
     return participants;
   }
-  return participants * (ir.course?.steps.find((x) => x.session === session.name)?.repeat?.max ?? 1);
 }
 
 function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'participants' | 'course' | 'staff'>): Plan {
@@ -219,7 +218,7 @@ function makePlan(ir: IR, options: Pick<StatsOptions, 'session' | 'profile' | 'p
     vitals[kind] = ir.measures.find((m) => m.name === kind)?.name ?? ir.measures.find((m) => vitalKind(m.name) === kind)?.name;
     if (vitals[kind] === undefined) delete vitals[kind];
   }
-  const participants = options.participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
+  const participants = participantsOf(ir, options.participants);
   return {
     session,
     group: ir.setting.mode === 'group',

@@ -181,13 +181,18 @@ function prepare(ir: IR, name: string): Prepared | undefined {
   return prepared;
 }
 
+/** Participants of a session: those asked for, else one, or a group protocol's smallest group. */
+export function participantsOf(ir: IR, participants: number | undefined): number {
+  return participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
+}
+
 export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
   const prepared = prepare(ir, options.session);
   if (prepared === undefined) {
     throw new CalibratedModelError(`no session "${options.session}" in the protocol (sessions: ${ir.sessions.map((s) => s.name).join(', ')})`);
   }
   const { session, planned, declared, ageRange } = prepared;
-  const n = options.participants ?? (ir.setting.mode === 'group' ? ir.setting.min : 1);
+  const n = participantsOf(ir, options.participants);
   if (!Number.isInteger(n) || n < 1) throw new CalibratedModelError(`participants must be a positive integer, got ${n}`);
   const index = options.sessionIndex ?? 1;
   if (!Number.isInteger(index) || index < 1) throw new CalibratedModelError(`sessionIndex must be a positive integer, got ${index}`);
