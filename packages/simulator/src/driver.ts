@@ -59,7 +59,7 @@ import {
   type SessionContext,
   type SessionOutput,
 } from '@kapspec/runtime';
-import type { Exposure, Rng, Scenario, ScenarioParticipant } from './model.js';
+import type { Exposure, MeasureReader, Rng, Scenario, ScenarioParticipant } from './model.js';
 import { createRng, forkLabel } from './rng.js';
 import { irHash } from './trace-io.js';
 import { actorStepper, engineStepper, type StepperKind } from './stepper.js';
@@ -341,6 +341,27 @@ class ExposureTracker {
     return { doses };
   }
 
+  private envelopeVersion = -1;
+  private envelopeAt: Exposure | null = null;
+
+  /**
+   * What will have been delivered once every running infusion completes,
+   * if delivery does not change course: the closed doses and each running
+   * infusion's rest as one segment (`MeasureReader.bounds`). Until delivery
+   * changes course, every `exposure(t)` delivers between none and all of
+   * each of its doses. The same object until then.
+   */
+  envelope(): Exposure {
+    if (this.envelopeAt !== null && this.envelopeVersion === this.version) return this.envelopeAt;
+    const doses = this.closed.slice();
+    for (const inf of this.open) {
+      if (!inf.running || inf.target === inf.delivered) continue;
+      doses.push({ drug: inf.drug, route: inf.route, start: inf.since, end: inf.since + Math.max(0, inf.remaining), amount: inf.target - inf.delivered, unit: inf.unit });
+    }
+    this.envelopeVersion = this.version;
+    return (this.envelopeAt = { doses });
+  }
+
   /** Dose delivered so far by drug. */
   dose(t: number, into: Record<string, number>): void {
     for (const [drug, v] of this.closedDose) into[drug] = (into[drug] ?? 0) + v;
@@ -375,6 +396,19 @@ interface Member {
   cacheVersion: number;
   cache: Readonly<Record<string, number>> | null;
   done: boolean;
+  /** The reader of the measure last read in a row of quiet readings (`quietRow`), and its bounds. */
+  row: RowReader | null;
+}
+
+interface RowReader {
+  readonly measure: string;
+  readonly reader: MeasureReader | undefined;
+  /** The exposure version the bounds are for (-1: none yet). */
+  version: number;
+  /** The truth's bounds hold (the model gave some). */
+  bounded: boolean;
+  lo: number;
+  hi: number;
 }
 
 interface Continuous {
@@ -491,6 +525,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     cacheVersion: -1,
     cache: null,
     done: false,
+    row: null,
   }));
   const byId = new Map(members.map((m) => [m.id, m]));
   const memberOf = (participant: string | undefined): Member | undefined => (participant === undefined ? (group ? undefined : members[0]) : byId.get(participant));
@@ -795,6 +830,98 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     }
   };
 
+  /** The reader of measure `name` of `m` with bounds on its truth for the exposure now, or null (the model gives none). */
+  const rowReader = (m: Member, name: string): RowReader | null => {
+    let row = m.row;
+    if (row === null || row.measure !== name) {
+      row = m.row = { measure: name, reader: m.scenario.physiology.reader?.(name), version: -1, bounded: false, lo: 0, hi: 0 };
+    }
+    if (row.reader === undefined) return null;
+    const version = m.exposure.version;
+    if (row.version !== version) {
+      const b = row.reader.bounds(m.exposure.envelope());
+      row.version = version;
+      row.bounded = b !== undefined;
+      if (b !== undefined) {
+        row.lo = b.lo;
+        row.hi = b.hi;
+      }
+    }
+    return row.bounded ? row : null;
+  };
+
+  /**
+   * A row of quiet readings, for a lean trace that leaves out the monitor's
+   * quiet readings: from the instant `t` (a resolution tick at which only the
+   * one continuous monitor `c` has something to do, see the loop below),
+   * tick after tick while nothing else is due and each reading is quiet.
+   * Each reading's noise is drawn in turn, as `measureNow` draws it; its
+   * truth is worked out only when the model's bounds on the truth cannot
+   * tell that the reading is quiet (the reading of any truth within them
+   * would be), and for the last quiet reading of the row, which the engine
+   * keeps. The same numbers drawn, the same machine steps and the same trace
+   * as taking the ticks one at a time. False, having done nothing, when the
+   * monitor's readings do not qualify.
+   */
+  const quietRow = (c: Continuous): boolean => {
+    if (c.participant !== undefined || c.measures.length !== 1 || keepReadings === undefined || !c.active) return false;
+    const name = c.measures[0]!;
+    const m = c.member;
+    if (keepReadings.has(name) || m.done) return false;
+    const row = rowReader(m, name);
+    if (row === null) return false;
+    const reader = row.reader!;
+    // Where the row ends: the next scenario input, the horizon, the machine's timer.
+    const inputAt = nextInput < inputs.length ? inputs[nextInput]!.t : Infinity;
+    const due = machine.nextDue() ?? Infinity;
+    const first = tick;
+    // The last reading taken on the bounds alone (its truth not yet worked out): its minute, clock reading and noise.
+    let heldAt = Number.NaN;
+    let heldMs = 0;
+    let heldNoise = 0;
+    /** The reading at minute `at` (clock reading `ms`) with `noise`, its truth worked out: the clock set there. */
+    const exact = (at: number, ms: number, noise: number): number => {
+      machine.set(ms);
+      t = at;
+      stepsHere = 0;
+      c.lastSent = at;
+      const v = valueOf(m, name);
+      if (v === undefined) throw new SimulationError(`the model bounds "${name}" but gives no true value of it at minute ${at}`);
+      return reader.read(v, noise);
+    };
+    const takeHeld = () => {
+      if (Number.isNaN(heldAt)) return;
+      const reading = exact(heldAt, heldMs, heldNoise);
+      heldAt = Number.NaN;
+      if (!machine.quiet(name, reading)) throw new SimulationError(`the model's bounds on "${name}" (${row.lo} to ${row.hi}) do not hold at minute ${t}`);
+    };
+    for (;;) {
+      const at = tick * resolution;
+      const ms = at * MINUTE;
+      if (!(at < inputAt && at < horizon && ms < due)) break;
+      const noise = reader.noise(m.rng);
+      tick++;
+      if (machine.quietAt(name, reader.read(row.lo, noise), ms) && machine.quietAt(name, reader.read(row.hi, noise), ms)) {
+        heldAt = at;
+        heldMs = ms;
+        heldNoise = noise;
+        continue;
+      }
+      takeHeld();
+      const reading = exact(at, ms, noise);
+      if (machine.quiet(name, reading)) continue;
+      // Not quiet: as `measureNow` records and sends it; the row ends here.
+      const one: Record<string, number> = {};
+      one[name] = reading;
+      records.push({ t, type: 'observe', values: one });
+      send({ type: 'measure', values: one });
+      answerAll();
+      return true;
+    }
+    takeHeld();
+    return tick > first;
+  };
+
   // Lean traces take a shortcut through the commonest instant (below).
   const quick = lean && options.until === undefined;
   for (;;) {
@@ -813,11 +940,14 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       instantMs > machine.now() &&
       !((machine.nextDue() ?? Infinity) <= instantMs)
     ) {
-      machine.set(instantMs);
       const c = continuous[0]!;
-      measureNow(c.member, c.participant, c.measures, c);
-      answerAll();
-      tick++;
+      // A row of quiet readings from here when the monitor's readings allow it, else this one reading.
+      if (!quietRow(c)) {
+        machine.set(instantMs);
+        measureNow(c.member, c.participant, c.measures, c);
+        answerAll();
+        tick++;
+      }
     } else instantSteps();
     if (finished) break;
     if (options.until?.(records, t)) {

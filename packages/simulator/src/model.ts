@@ -53,6 +53,34 @@ export interface Physiology {
    * the model never clamps silently.
    */
   measure(measure: string, value: number, t: number, rng: Rng): number;
+  /**
+   * Optional, for speed: `measure` of one measure split into its noise and
+   * its reading, with bounds on the measure's truth (see `MeasureReader`).
+   * The driver uses it to take a row of quiet continuous readings without
+   * working out each one's true value. Undefined: no such split for this
+   * measure.
+   */
+  reader?(measure: string): MeasureReader | undefined;
+}
+
+/**
+ * One measure's reading in two parts, and bounds on its truth. For every
+ * value v, time t and stream rng, `read(v, noise(rng))` is exactly
+ * `measure(measure, v, t, rng)`, drawing the same numbers from rng.
+ */
+export interface MeasureReader {
+  /** The measurement noise of one reading, drawn from `rng`. */
+  noise(rng: Rng): number;
+  /** The reading shown for true value `value` and `noise`: never decreasing as `value` grows. */
+  read(value: number, noise: number): number;
+  /**
+   * `lo <= truthOf(measure, t, e) <= hi` for every time t and every
+   * exposure e that delivers, of each dose of `envelope`, between none and
+   * all of it (the same drug, route, unit and start: what is delivered on the
+   * way to `envelope` while no new dose is given). Undefined when the model
+   * cannot bound it.
+   */
+  bounds(envelope: Exposure): { readonly lo: number; readonly hi: number } | undefined;
 }
 
 export interface ScenarioParticipant {

@@ -54,6 +54,13 @@ export interface Stepper {
    * stepped; the actor stepper always returns false.
    */
   quiet(measure: string, value: number): boolean;
+  /**
+   * Whether `quiet(measure, value)` would take the reading with the clock
+   * set to `ms` (not before the clock, and before the next due timer),
+   * taking nothing and leaving the clock where it is. The actor stepper:
+   * always false.
+   */
+  quietAt(measure: string, value: number, ms: number): boolean;
   /** The clock reading (ms). */
   now(): number;
   /**
@@ -151,6 +158,7 @@ export function actorStepper(ir: IR, options: MachineOptions): Stepper {
       return false;
     },
     quiet: () => false,
+    quietAt: () => false,
     now: () => clock.now(),
     set: (ms) => {
       clock.set(ms);
@@ -219,6 +227,15 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
     held.apply(heldValue, heldAt);
     held = null;
   };
+  /** The quiet range of `measure` (`quiet`): the one at hand while no full step has run since it was found. */
+  const rangeFor = (measure: string): QuietRange | null => {
+    if (measure !== rangeOf) {
+      flush();
+      range = engine.quietRange(c, measure);
+      rangeOf = measure;
+    }
+    return range;
+  };
   const commit = (before: number | null, rearm: boolean) => {
     if (engine.outcome(c) === null) {
       const due = dueOf();
@@ -254,17 +271,18 @@ export function engineStepper(ir: IR, options: MachineOptions): Stepper {
     },
     quiet: (measure, value) => {
       if (over) return false;
-      if (measure !== rangeOf) {
-        flush();
-        range = engine.quietRange(c, measure);
-        rangeOf = measure;
-      }
+      const r = rangeFor(measure);
       const t = minutes();
-      if (range === null || !range.accepts(value, t)) return false;
-      held = range;
+      if (r === null || !r.accepts(value, t)) return false;
+      held = r;
       heldValue = value;
       heldAt = t;
       return true;
+    },
+    quietAt: (measure, value, ms) => {
+      if (over) return false;
+      const r = rangeFor(measure);
+      return r !== null && r.accepts(value, (ms - c.origin) / MINUTE);
     },
     now: () => now,
     set: (ms) => {

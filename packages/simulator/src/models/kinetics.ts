@@ -180,3 +180,36 @@ function sumOf(by: Partial<Record<Route, number>>): number {
   for (const v of Object.values(by)) s += v ?? 0;
   return s;
 }
+
+/** The highest value of the Erlang density of `shape` (at its mode), padded up by a relative 1e-9 for rounding. */
+function maxDensity(shape: KernelShape): number {
+  const peak = shape.n <= 1 ? 1 / shape.theta : erlangPdf(shape.n, shape.theta, (shape.n - 1) * shape.theta);
+  return peak * (1 + 1e-9);
+}
+
+/**
+ * Bounds on `totalEffect(kind, t, e, weightKg)` for every t and every
+ * exposure e delivering, of each dose of `envelope`, between none and all of
+ * it (same drug, route, unit and start; an infusion segment cut short keeps
+ * its rate). A dose's response never exceeds its amount times the kernel's
+ * highest density (an infusion spreads the amount out), so each dose adds
+ * between 0 and that much, on its sign's side; a small pad covers rounding
+ * in `segmentResponse`'s difference of two distribution functions.
+ */
+export function effectBounds(kind: EffectKind, envelope: Exposure, weightKg: number): { lo: number; hi: number } {
+  let lo = 0;
+  let hi = 0;
+  for (const d of envelope.doses) {
+    const rel = relativeDose(d.drug, d.route, d.amount, d.unit, weightKg);
+    if (rel === 0) continue;
+    const norm = referencePeak(d.route, kind).norm;
+    const most = norm * rel * maxDensity(KERNELS[d.route][kind].value);
+    // |rate| × 1e-12 for a segment (its response is rate × a difference of two numbers in [0, 1]).
+    const pad = Math.abs(norm * rel) * (d.end > d.start ? 1e-12 / (d.end - d.start) : 0) + 1e-12;
+    if (most > 0) hi += most;
+    else lo += most;
+    lo -= pad;
+    hi += pad;
+  }
+  return { lo, hi };
+}

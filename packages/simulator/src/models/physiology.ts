@@ -11,10 +11,10 @@
  * of 1 % of the range.
  */
 import type { Route } from '@kapspec/runtime';
-import type { Exposure, Physiology, Rng } from '../model.js';
+import type { Exposure, MeasureReader, Physiology, Rng } from '../model.js';
 import { normal, uniform } from '../rng.js';
 import { gamma, lognormalFactor } from './distributions.js';
-import { effectByRoute, effectTerms, termsEffect, totalEffect, type EffectTerm } from './kinetics.js';
+import { effectBounds, effectByRoute, effectTerms, termsEffect, totalEffect, type EffectTerm } from './kinetics.js';
 import {
   AMPLITUDE,
   BASELINE,
@@ -224,6 +224,26 @@ export interface PhysiologyOptions {
   readonly planned: Exposure;
   /** The patient had a severe hypertensive episode in an earlier session: this one is managed (parameters.ts `MANAGEMENT`). */
   readonly managed?: boolean;
+}
+
+/**
+ * The reading a monitor shows for true value `value` and measurement noise
+ * `noise`; never decreasing as `value` grows (the display limits apply only
+ * inside them, and rounding keeps order).
+ */
+function reading(kind: VitalKind | undefined, value: number, noise: number): number {
+  let r = value + noise;
+  // What the instrument can display (an oximeter tops out at 100 %, a rating
+  // scale starts at 0): a property of the device, applied to the noise only
+  // when the truth itself is inside those limits.
+  if (kind === 'spo2' && value <= MEASUREMENT.spo2DisplayMax.value) r = Math.min(r, MEASUREMENT.spo2DisplayMax.value);
+  if (kind === 'cadss' && value >= MEASUREMENT.scoreDisplayMin.value) r = Math.max(r, MEASUREMENT.scoreDisplayMin.value);
+  return kind !== undefined && MEASUREMENT.roundReadings.value ? Math.round(r) : r;
+}
+
+/** { lo, hi } of k × x for x in [a, b] (a <= b). */
+function scaled(k: number, a: number, b: number): { lo: number; hi: number } {
+  return k >= 0 ? { lo: k * a, hi: k * b } : { lo: k * b, hi: k * a };
 }
 
 /** Fraction of the planned hemodynamic effect actually present at `t` (0..1): gates excursions so an undosed participant has none. */
@@ -475,13 +495,44 @@ export class ParticipantPhysiology implements Physiology {
     const m = this.kindOf(measure);
     const kind = m === undefined ? vitalKind(measure) : m.kind;
     const sd = m === undefined ? noiseSd(kind, 0) : m.sd;
-    let reading = value + normal(rng, 0, sd);
-    // What the instrument can display (an oximeter tops out at 100 %, a rating
-    // scale starts at 0): a property of the device, applied to the noise only
-    // when the truth itself is inside those limits.
-    if (kind === 'spo2' && value <= MEASUREMENT.spo2DisplayMax.value) reading = Math.min(reading, MEASUREMENT.spo2DisplayMax.value);
-    if (kind === 'cadss' && value >= MEASUREMENT.scoreDisplayMin.value) reading = Math.max(reading, MEASUREMENT.scoreDisplayMin.value);
-    return kind !== undefined && MEASUREMENT.roundReadings.value ? Math.round(reading) : reading;
+    return reading(kind, value, normal(rng, 0, sd));
+  }
+
+  /**
+   * A declared pulse oximeter's readings split in two, with bounds on its
+   * truth (the measure a monitor reads every minute). Other measures: none.
+   */
+  reader(measure: string): MeasureReader | undefined {
+    const m = this.kindOf(measure);
+    if (m === undefined || m.kind !== 'spo2') return undefined;
+    const sd = m.sd;
+    return {
+      noise: (rng) => normal(rng, 0, sd),
+      read: (value, noise) => reading('spo2', value, noise),
+      bounds: (envelope) => this.spo2Bounds(envelope),
+    };
+  }
+
+  /**
+   * Bounds on `spo2(t, e, dissociative(t, e))` (see `MeasureReader.bounds`):
+   * 100 − deficit × (1 + slow) − dip × dissociation, each term bounded on
+   * its own: |slow| ≤ the sum of its amplitudes, the dissociation by
+   * `effectBounds`. None in a session with a desaturation excursion: its
+   * gate is a ratio of two effects that may both be tiny (a rounding error
+   * apart), so nothing useful bounds it; those sessions read every minute
+   * in full.
+   */
+  private spo2Bounds(envelope: Exposure): { lo: number; hi: number } | undefined {
+    const s = this.session;
+    if (s.desaturation !== undefined) return undefined;
+    let amplitude = 0;
+    for (const x of s.slow.spo2) amplitude += Math.abs(x.amplitude);
+    const deficit = scaled(this.patient.baseline.spo2Deficit, 1 - amplitude, 1 + amplitude);
+    const dis = effectBounds('dissociative', envelope, this.patient.weightKg);
+    const dip = scaled(WITHIN_PATIENT.spo2Dip.value, dis.lo, dis.hi);
+    // Rounding in the truth's few operations on numbers near 100: far below this pad.
+    const pad = 1e-9;
+    return { lo: 100 - deficit.hi - dip.hi - pad, hi: 100 - deficit.lo - dip.lo + pad };
   }
 
   /** This session's baseline SBP/DBP (lower when managed). */
