@@ -627,16 +627,15 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
         for (const [k, v] of Object.entries(d)) dose[k] = (dose[k] ?? 0) + v;
       }
     } else if (!lean) members[0]!.exposure.dose(t, dose);
-    const rec: StateRecord = {
-      t,
-      type: 'state',
-      ...(stage !== undefined ? { stage } : {}),
-      paused: paused ? [stage] : [],
-      present,
-      free,
-      dose,
-      ...(doses ? { doses } : {}),
-    };
+    // Literals without spreads (a spread in a literal takes V8's slow path: this runs at every change of state).
+    const rec: StateRecord =
+      stage === undefined
+        ? doses
+          ? { t, type: 'state', paused: [], present, free, dose, doses }
+          : { t, type: 'state', paused: [], present, free, dose }
+        : doses
+          ? { t, type: 'state', stage, paused: paused ? [stage] : [], present, free, dose, doses }
+          : { t, type: 'state', stage, paused: paused ? [stage] : [], present, free, dose };
     if (lastState && sameState(lastState, rec)) return;
     lastState = rec;
     records.push(rec);

@@ -81,11 +81,23 @@ class Sfc32 implements Rng {
     // splitmix32 sequence from the key fills the 128-bit state.
     // (Written out: a closure here would be allocated for every fork.)
     const s = (hi ^ Math.imul(lo, 0x85ebca6b)) | 0;
-    this.a = mix32(((s + 0x9e3779b9) | 0) ^ lo);
-    this.b = mix32(((s + 2 * 0x9e3779b9) | 0) ^ lo);
-    this.c = mix32(((s + 3 * 0x9e3779b9) | 0) ^ lo);
-    this.d = 1;
-    for (let i = 0; i < 12; i++) this.u32();
+    let a = mix32(((s + 0x9e3779b9) | 0) ^ lo);
+    let b = mix32(((s + 2 * 0x9e3779b9) | 0) ^ lo);
+    let c = mix32(((s + 3 * 0x9e3779b9) | 0) ^ lo);
+    let d = 1;
+    // Twelve steps of `u32` discarded, on locals (a fork is made for every stream of every session).
+    for (let i = 0; i < 12; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      c = (c + t) | 0;
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
   }
 
   private u32(): number {
