@@ -26,7 +26,7 @@ import {
   type ReadingAtom,
 } from './eval.js';
 import type { ProtocolEmitted, ProtocolInEvent, SessionOutput } from './events.js';
-import type { Action, Administer, CompareOp, Dose, DoseUnit, IR, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
+import type { Action, Administer, CompareOp, Dose, DoseUnit, Expr, IR, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
 
 /** A participant profile: what population checks and `caution`/`baseline` read. */
 export interface ParticipantProfile {
@@ -190,6 +190,74 @@ export interface Plan {
   readonly readsStage: Uint8Array;
   readonly readsVolatile: Uint8Array;
   readonly readsEvents: Uint8Array;
+  /**
+   * By rule: for a volatile condition whose value changes with time only in
+   * the ways `Timing` lists, those ways (`evaluateAll` skips it while none
+   * applies); null for any other condition.
+   */
+  readonly timing: readonly (Timing | null)[];
+  /** By rule, where its `Timing.drugs` start in `Memo.given`. */
+  readonly givenSlot: Int32Array;
+}
+
+/**
+ * How a volatile rule condition (`readsOf`) can change with time when what
+ * it reads otherwise stays the same, when that is all it can do:
+ * - `forKeys`: its `for` nodes (by `since` key) whose bodies are not
+ *   volatile: such a node changes with time only while its body holds;
+ * - `thresholds`: `elapsed` only in comparisons with a number: the value
+ *   changes only as elapsed time passes one of these;
+ * - `drugs`: `dose(d)` of drugs no stage infuses: the dose changes only when
+ *   one is given, by a step.
+ */
+export interface Timing {
+  readonly forKeys: readonly string[];
+  readonly thresholds: readonly number[];
+  readonly drugs: readonly string[];
+}
+
+const ORDERING = new Set(['<', '<=', '>', '>=']);
+
+/**
+ * Gathers the `Timing` of `e` into `out`, naming `for` nodes as
+ * `compileExpr(e, key)` does. False when the expression can change with
+ * time in some other way: `elapsed` used otherwise, `present`, `free`, the
+ * dose of an infused drug, a `for` over a volatile body.
+ */
+function timingOf(e: Expr, key: string, infused: ReadonlySet<string>, out: { forKeys: string[]; thresholds: number[]; drugs: string[] }): boolean {
+  switch (e.kind) {
+    case 'elapsed':
+      return false;
+    case 'for':
+      if (readsOf(e.expr).volatile) return false;
+      out.forKeys.push(sinceKey(key, e.minutes));
+      return true;
+    case 'call': {
+      if (e.fn === 'present' || e.fn === 'free') return false;
+      if (e.fn === 'dose') {
+        const a0 = e.args[0];
+        const name = a0 && (a0.kind === 'role' || a0.kind === 'drug' || a0.kind === 'event') ? a0.name : '';
+        if (infused.has(name)) return false;
+        out.drugs.push(name);
+        return true;
+      }
+      if (e.fn === 'max' || e.fn === 'min') return timingOf(e.args[0]!, `${key}.0`, infused, out) && timingOf(e.args[1]!, `${key}.1`, infused, out);
+      return true;
+    }
+    case 'binary':
+      if (ORDERING.has(e.op)) {
+        if (e.left.kind === 'elapsed' && e.right.kind === 'number') return out.thresholds.push(e.right.value) > 0;
+        if (e.right.kind === 'elapsed' && e.left.kind === 'number') return out.thresholds.push(e.left.value) > 0;
+      }
+      return timingOf(e.left, `${key}.l`, infused, out) && timingOf(e.right, `${key}.r`, infused, out);
+    case 'not':
+    case 'neg':
+      return timingOf(e.operand, `${key}.n`, infused, out);
+    case 'during':
+      return timingOf(e.expr, `${key}.d`, infused, out);
+    default:
+      return true;
+  }
 }
 
 /** How the conditions read one measure (see `Plan.quiet`). */
@@ -214,6 +282,18 @@ export function plan(ir: IR, session: Session, incremental = false): Plan {
     if (r.resume) elapsedThresholds(r.resume, th);
   });
   if (session.discharge) elapsedThresholds(session.discharge.expr, th);
+  const infused = new Set(session.stages.flatMap((s) => s.administer.filter((a) => a.delivery.kind === 'over').map((a) => a.drug)));
+  const timing = session.rules.map((r, i): Timing | null => {
+    if (!reads[i]!.volatile) return null;
+    const t = { forKeys: [] as string[], thresholds: [] as number[], drugs: [] as string[] };
+    return timingOf(r.when, `w:${r.id}`, infused, t) ? t : null;
+  });
+  const givenSlot = new Int32Array(timing.length);
+  let slots = 0;
+  timing.forEach((t, i) => {
+    givenSlot[i] = slots;
+    slots += t?.drugs.length ?? 0;
+  });
   session.stages.forEach((s) => s.gates.forEach((g) => elapsedThresholds(g.expr, th)));
   return {
     ir,
@@ -234,6 +314,8 @@ export function plan(ir: IR, session: Session, incremental = false): Plan {
     readsStage: Uint8Array.from(reads, (x) => (x.stage ? 1 : 0)),
     readsVolatile: Uint8Array.from(reads, (x) => (x.volatile ? 1 : 0)),
     readsEvents: Uint8Array.from(reads, (x) => (x.events ? 1 : 0)),
+    timing,
+    givenSlot,
   };
 }
 
@@ -736,6 +818,14 @@ interface Memo {
   quietBefore: number;
   /** Full steps begun on this context (`stepping`): a `quietRange` holds until the next one. */
   steps: number;
+  /**
+   * For rules with a `Timing`, as of their last evaluation: when (session
+   * minutes), whether one of their `for` nodes was holding, and the doses
+   * given of their drugs (from `Plan.givenSlot`).
+   */
+  readonly at: Float64Array;
+  readonly holding: Uint8Array;
+  readonly given: Float64Array;
 }
 // Kept on the context object itself, under a symbol and not enumerable: a copy of the context
 // (`cloneContext`, a spread, JSON, `structuredClone`) never carries it, so a memo always belongs
@@ -774,10 +864,50 @@ function memoOf(p: Plan, c: SessionContext): Memo {
   let memo = memoIn(c);
   if (memo === undefined) {
     const n = p.session.rules.length;
-    memo = { dirty: new Uint8Array(n).fill(1), stage: new Float64Array(n), event: new Uint8Array(n), quietBefore: Number.NaN, steps: 0 };
+    const slots = n === 0 ? 0 : p.givenSlot[n - 1]! + (p.timing[n - 1]?.drugs.length ?? 0);
+    memo = {
+      dirty: new Uint8Array(n).fill(1),
+      stage: new Float64Array(n),
+      event: new Uint8Array(n),
+      quietBefore: Number.NaN,
+      steps: 0,
+      at: new Float64Array(n),
+      holding: new Uint8Array(n),
+      given: new Float64Array(slots),
+    };
     Object.defineProperty(c, MEMO, { value: memo, enumerable: false, writable: false, configurable: false });
   }
   return memo;
+}
+
+/**
+ * A volatile rule condition with a `Timing`, its other inputs unchanged
+ * since its last evaluation, has the same value now: none of its `for`
+ * nodes was holding then (each body was false, and its inputs are the
+ * same), elapsed time has not reached any of its thresholds since, and no
+ * dose of its drugs was given since.
+ */
+function steady(p: Plan, c: SessionContext, memo: Memo, i: number): boolean {
+  const timing = p.timing[i];
+  if (timing === null || timing === undefined || memo.holding[i] !== 0) return false;
+  const at = memo.at[i]!;
+  const th = timing.thresholds;
+  for (let k = 0; k < th.length; k++) if (th[k]! >= at - EPS && th[k]! <= c.t + EPS) return false;
+  const drugs = timing.drugs;
+  const slot = p.givenSlot[i]!;
+  for (let k = 0; k < drugs.length; k++) if ((c.given[drugs[k]!] ?? 0) !== memo.given[slot + k]) return false;
+  return true;
+}
+
+/** After evaluating rule `i` (with a `Timing`): what `steady` compares with. */
+function timed(p: Plan, c: SessionContext, memo: Memo, i: number): void {
+  const timing = p.timing[i]!;
+  memo.at[i] = c.t;
+  let holding = 0;
+  for (const k of timing.forKeys) if (c.conditions.since[k] !== undefined) holding = 1;
+  memo.holding[i] = holding;
+  const slot = p.givenSlot[i]!;
+  for (let k = 0; k < timing.drugs.length; k++) memo.given[slot + k] = c.given[timing.drugs[k]!] ?? 0;
 }
 
 function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): void {
@@ -794,9 +924,9 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
       // Unchanged inputs, unchanged value (and `was` already holds it): nothing to do.
       if (
         memo.dirty[i] === 0 &&
-        p.readsVolatile[i] === 0 &&
         (p.readsEvents[i] === 0 || (eventNow === undefined && memo.event[i] === 0)) &&
-        (p.readsStage[i] === 0 || memo.stage[i] === sig)
+        (p.readsStage[i] === 0 || memo.stage[i] === sig) &&
+        (p.readsVolatile[i] === 0 || steady(p, c, memo, i))
       ) {
         continue;
       }
@@ -805,6 +935,7 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
       memo.stage[i] = sig;
     }
     const w = p.when[i]!(env) === true;
+    if (memo !== undefined && p.timing[i] !== null) timed(p, c, memo, i);
     const before = was[r.id];
     const fire = w && (!before || (eventNow !== undefined && p.eventRules.has(r.id)));
     if (before !== w) was[r.id] = w;

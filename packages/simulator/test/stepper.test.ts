@@ -71,6 +71,30 @@ describe('engine stepper ≡ XState actor (byte-identical traces)', () => {
     expect(a).toContain('"type":"rule","at":10,"rule":"high_in_running_b"');
   });
 
+  it('conditions that change with time only at known moments are evaluated again then: a `for` that holds, an elapsed threshold, a dose given', () => {
+    // The engine skips such a condition while its `for` nodes do not hold, no threshold of elapsed time was
+    // passed and no dose of its drugs was given (Timing in engine.ts); the machine evaluates every condition.
+    const ir = irOf(`protocol "Timing" {
+      roles { nurse 1 }
+      measures { sbp mmHg 50..260 }
+      drugs { ondansetron max 8 mg }
+      session visit {
+        stage a duration 10 min { measure sbp at start }
+        stage b duration 10 min { measure sbp at 5 min }
+        rule given_enough { when dose(ondansetron) >= 4 mg then notify nurse }
+        rule high_long { when sbp > 150 for 3 min then notify nurse }
+        rule late_and_high { when elapsed >= 7 min and sbp > 150 then notify nurse }
+        rule sick { when sbp > 150 then give ondansetron 4 mg iv }
+        discharge when elapsed >= 20 min
+      }
+    }`);
+    const scenario = scriptedScenario({ participants: [{ id: 'p1', vitals: { sbp: 160 }, events: [] }] });
+    const [a, e] = both(ir, 'visit', scenario, 1);
+    expect(e).toBe(a);
+    // The dose was given at 0 (after given_enough was evaluated): it fires at the next step.
+    for (const rule of ['given_enough', 'high_long', 'late_and_high']) expect(a, rule).toMatch(new RegExp(`"type":"rule","at":\\d+(\\.\\d+)?,"rule":"${rule}"`));
+  });
+
   it('a scripted scenario with rejected readings, staff changes and pauses', () => {
     const ir = exampleIR('individual-iv');
     const [a, e] = both(ir, 'dosing', noisyScenario(), 7);
