@@ -807,9 +807,13 @@ export function settle(p: Plan, c: SessionContext, out: Out, eventNow?: string):
  * their traces byte for byte).
  */
 interface Memo {
-  readonly dirty: Uint8Array;
-  readonly stage: Float64Array;
-  readonly event: Uint8Array;
+  // Plain arrays, not typed ones: a memo is made for every context (every simulated session), and a
+  // typed array of more than 64 bytes gets a backing store of its own, slow to make and to collect.
+  readonly dirty: number[];
+  readonly stage: number[];
+  readonly event: number[];
+  /** `c.conditions.was[rule.id]` by rule index, which only `evaluateAll` writes: 0 absent, 1 false, 2 true. */
+  readonly was: number[];
   /**
    * `quietBefore` as found by `quietReading` (a quiet reading changes
    * nothing it depends on); NaN once a full step (`start`, `advanceTo`,
@@ -823,9 +827,9 @@ interface Memo {
    * minutes), whether one of their `for` nodes was holding, and the doses
    * given of their drugs (from `Plan.givenSlot`).
    */
-  readonly at: Float64Array;
-  readonly holding: Uint8Array;
-  readonly given: Float64Array;
+  readonly at: number[];
+  readonly holding: number[];
+  readonly given: number[];
 }
 // Kept on the context object itself, under a symbol and not enumerable: a copy of the context
 // (`cloneContext`, a spread, JSON, `structuredClone`) never carries it, so a memo always belongs
@@ -865,15 +869,17 @@ function memoOf(p: Plan, c: SessionContext): Memo {
   if (memo === undefined) {
     const n = p.session.rules.length;
     const slots = n === 0 ? 0 : p.givenSlot[n - 1]! + (p.timing[n - 1]?.drugs.length ?? 0);
+    const was = c.conditions.was;
     memo = {
-      dirty: new Uint8Array(n).fill(1),
-      stage: new Float64Array(n),
-      event: new Uint8Array(n),
+      dirty: new Array<number>(n).fill(1),
+      stage: new Array<number>(n).fill(0),
+      event: new Array<number>(n).fill(0),
+      was: p.session.rules.map((r) => (was[r.id] === undefined ? 0 : was[r.id] ? 2 : 1)),
       quietBefore: Number.NaN,
       steps: 0,
-      at: new Float64Array(n),
-      holding: new Uint8Array(n),
-      given: new Float64Array(slots),
+      at: new Array<number>(n).fill(0),
+      holding: new Array<number>(n).fill(0),
+      given: new Array<number>(slots).fill(0),
     };
     Object.defineProperty(c, MEMO, { value: memo, enumerable: false, writable: false, configurable: false });
   }
@@ -936,9 +942,16 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
     }
     const w = p.when[i]!(env) === true;
     if (memo !== undefined && p.timing[i] !== null) timed(p, c, memo, i);
-    const before = was[r.id];
+    let before: boolean | undefined;
+    if (memo !== undefined) {
+      const m = memo.was[i]!;
+      before = m === 0 ? undefined : m === 2;
+    } else before = was[r.id];
     const fire = w && (!before || (eventNow !== undefined && p.eventRules.has(r.id)));
-    if (before !== w) was[r.id] = w;
+    if (before !== w) {
+      was[r.id] = w;
+      if (memo !== undefined) memo.was[i] = w ? 2 : 1;
+    }
     if (fire) {
       fireRule(p, c, r, out, stops);
       if (c.outcome) return;
