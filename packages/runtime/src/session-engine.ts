@@ -188,26 +188,69 @@ function planOf(ir: IR, session: Session, incremental: boolean): Plan {
 }
 
 function individualEngine(p: Plan, ir: IR, session: Session, options: ProtocolMachineOptions): IndividualEngine {
-  const opts = { ...(options.participant ? { participant: options.participant } : {}), ...(options.staff ? { staff: options.staff } : {}) };
-  return {
-    id: `kapspec-${session.name}`,
-    session,
-    stages: session.stages,
-    init: (origin) => initialContext(p, origin, opts),
-    clone: cloneContext,
-    start: (c, out) => start(p, c, out),
-    advanceTo: (c, t, out) => advanceTo(p, c, t, out),
-    apply: (c, e, out) => apply(p, c, e, out),
-    nextDeadline: (c) => nextDeadline(p, c),
-    quietReading: (c, values, t) => quietReading(p, c, values, t),
-    quietRange: (c, measure) => quietRange(p, c, measure),
-    stageIndex: (c) => c.stageIndex,
-    paused: (c) => isPaused(c),
-    outcome: (c) => c.outcome?.outcome ?? null,
-    output: (c) => c.outcome as SessionOutput,
-    check: (c, event) => checkIn(ir, c.present, event),
-    state: (c) => sessionStateOf(p, c),
-  };
+  return new Individual(p, ir, session, options);
+}
+
+/**
+ * An individual session's engine: methods on the prototype, not closures,
+ * as a simulator makes one engine per simulated session.
+ */
+class Individual implements IndividualEngine {
+  readonly id: string;
+  readonly stages: readonly Stage[];
+  private readonly opts: { participant?: ParticipantProfile; staff?: Readonly<Record<string, number>> };
+  constructor(
+    private readonly p: Plan,
+    private readonly ir: IR,
+    readonly session: Session,
+    options: ProtocolMachineOptions,
+  ) {
+    this.id = `kapspec-${session.name}`;
+    this.stages = session.stages;
+    this.opts = options.participant ? (options.staff ? { participant: options.participant, staff: options.staff } : { participant: options.participant }) : options.staff ? { staff: options.staff } : {};
+  }
+  init(origin: number): SessionContext {
+    return initialContext(this.p, origin, this.opts);
+  }
+  clone(c: SessionContext): SessionContext {
+    return cloneContext(c);
+  }
+  start(c: SessionContext, out: ProtocolEmitted[]): void {
+    start(this.p, c, out);
+  }
+  advanceTo(c: SessionContext, t: number, out: ProtocolEmitted[]): void {
+    advanceTo(this.p, c, t, out);
+  }
+  apply(c: SessionContext, e: ProtocolInEvent, out: ProtocolEmitted[]): void {
+    apply(this.p, c, e, out);
+  }
+  nextDeadline(c: SessionContext): number | null {
+    return nextDeadline(this.p, c);
+  }
+  quietReading(c: SessionContext, values: Readonly<Record<string, number>>, t: number): boolean {
+    return quietReading(this.p, c, values, t);
+  }
+  quietRange(c: SessionContext, measure: string): QuietRange | null {
+    return quietRange(this.p, c, measure);
+  }
+  stageIndex(c: SessionContext): number {
+    return c.stageIndex;
+  }
+  paused(c: SessionContext): boolean {
+    return isPaused(c);
+  }
+  outcome(c: SessionContext): Outcome | null {
+    return c.outcome?.outcome ?? null;
+  }
+  output(c: SessionContext): SessionOutput {
+    return c.outcome as SessionOutput;
+  }
+  check(c: SessionContext, event: unknown): EventCheck {
+    return checkIn(this.ir, c.present, event);
+  }
+  state(c: SessionContext): SessionState {
+    return sessionStateOf(this.p, c);
+  }
 }
 
 function groupEngine(p: Plan, ir: IR, session: Session, participants: readonly GroupParticipant[], staff: Readonly<Record<string, number>> | undefined): GroupEngine {

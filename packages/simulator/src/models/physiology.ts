@@ -378,14 +378,24 @@ export class ParticipantPhysiology implements Physiology {
     // By route. One route (resolved terms): its effect is `effectByRoute`'s only entry (before the first
     // dose starts there is none, and adding a * 0 to 0 gives the same 0).
     const terms = this.hemoTerms;
-    const hemo: Partial<Record<Route, number>> =
-      terms === null ? effectByRoute('hemodynamic', t, exposure, this.patient.weightKg) : terms.length > 0 ? { [terms[0]!.route]: termsEffect(terms, t) } : {};
-    for (const route in hemo) {
-      const e = hemo[route as Route]!;
-      const a = this.amplitude(route as Route);
-      dSbp += a.sbp * e;
-      dDbp += a.dbp * e;
-      dHr += a.hr * e;
+    if (terms !== null) {
+      // (No object by route: a literal with a computed key takes V8's slow path, at every reading.)
+      if (terms.length > 0) {
+        const e = termsEffect(terms, t);
+        const a = this.amplitude(terms[0]!.route);
+        dSbp += a.sbp * e;
+        dDbp += a.dbp * e;
+        dHr += a.hr * e;
+      }
+    } else {
+      const hemo = effectByRoute('hemodynamic', t, exposure, this.patient.weightKg);
+      for (const route in hemo) {
+        const e = hemo[route as Route]!;
+        const a = this.amplitude(route as Route);
+        dSbp += a.sbp * e;
+        dDbp += a.dbp * e;
+        dHr += a.hr * e;
+      }
     }
     if (s.surge !== undefined && t > s.surge.t0) {
       const k = surgeShape(t, s.surge);
