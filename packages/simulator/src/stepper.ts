@@ -188,136 +188,170 @@ export function actorStepper(ir: IR, options: MachineOptions): Stepper {
  * and disarms the timer.
  */
 export function engineStepper(ir: IR, options: MachineOptions): Stepper {
-  const engine = createSessionEngine(ir, options) as SessionEngine<SessionContext | GroupContext, SessionOutput | GroupOutput>;
-  let now = 0;
-  const c = engine.init(now);
-  let out: ProtocolEmitted[] = [];
-  let over = false;
+  return new EngineStepper(createSessionEngine(ir, options) as SessionEngine<SessionContext | GroupContext, SessionOutput | GroupOutput>);
+}
+
+/** `engineStepper`: methods on the prototype, not closures, as the driver makes one per simulated session. */
+class EngineStepper implements Stepper {
+  private clock = 0;
+  private readonly c: SessionContext | GroupContext;
+  private out: ProtocolEmitted[] = [];
+  private over = false;
   // The armed timer: started at `since` for `timeout` ms (as SimulatedClock holds it), or none.
-  let armed = false;
-  let since = 0;
-  let timeout = 0;
-  let firesAtMs = 0;
+  private armed = false;
+  private since = 0;
+  private timeout = 0;
+  private firesAtMs = 0;
   // dueOf() as of the last step: the machine compares the new deadline with the one before the step,
   // which no one changes between steps (every step re-arms or leaves it equal).
-  let lastDue: number | null = null;
-  const dueOf = (): number | null => {
-    const d = engine.nextDeadline(c);
-    return d === null ? null : c.origin + d * MINUTE;
-  };
-  const arm = (due: number | null) => {
-    armed = due !== null;
-    if (due !== null) {
-      since = now;
-      timeout = Math.max(0, due - now);
-      firesAtMs = firesAt(since, timeout);
-    }
-  };
-  const minutes = () => (now - c.origin) / MINUTE;
+  private lastDue: number | null = null;
   // `quiet`: the engine's range of quiet readings of one measure (fetched again after every full step),
   // and the last reading it accepted, not yet applied to the context (only the last of a row needs it).
-  let range: QuietRange | null = null;
-  let rangeOf: string | undefined;
-  let held: QuietRange | null = null;
-  let heldValue = 0;
-  let heldAt = 0;
+  private range: QuietRange | null = null;
+  private rangeOf: string | undefined = undefined;
+  private held: QuietRange | null = null;
+  private heldValue = 0;
+  private heldAt = 0;
+
+  constructor(private readonly engine: SessionEngine<SessionContext | GroupContext, SessionOutput | GroupOutput>) {
+    this.c = engine.init(this.clock);
+  }
+
+  private dueOf(): number | null {
+    const d = this.engine.nextDeadline(this.c);
+    return d === null ? null : this.c.origin + d * MINUTE;
+  }
+
+  private arm(due: number | null): void {
+    this.armed = due !== null;
+    if (due !== null) {
+      this.since = this.clock;
+      this.timeout = Math.max(0, due - this.clock);
+      this.firesAtMs = firesAt(this.since, this.timeout);
+    }
+  }
+
+  private minutes(): number {
+    return (this.clock - this.c.origin) / MINUTE;
+  }
+
   /** Applies the reading held back: before anything reads or steps the context. */
-  const flush = () => {
-    if (held === null) return;
-    held.apply(heldValue, heldAt);
-    held = null;
-  };
+  private flush(): void {
+    if (this.held === null) return;
+    this.held.apply(this.heldValue, this.heldAt);
+    this.held = null;
+  }
+
   /** The quiet range of `measure` (`quiet`): the one at hand while no full step has run since it was found. */
-  const rangeFor = (measure: string): QuietRange | null => {
-    if (measure !== rangeOf) {
-      flush();
-      range = engine.quietRange(c, measure);
-      rangeOf = measure;
+  private rangeFor(measure: string): QuietRange | null {
+    if (measure !== this.rangeOf) {
+      this.flush();
+      this.range = this.engine.quietRange(this.c, measure);
+      this.rangeOf = measure;
     }
-    return range;
-  };
-  const commit = (before: number | null, rearm: boolean) => {
-    if (engine.outcome(c) === null) {
-      const due = dueOf();
-      lastDue = due;
-      if (rearm || due !== before) arm(due);
+    return this.range;
+  }
+
+  private commit(before: number | null, rearm: boolean): void {
+    if (this.engine.outcome(this.c) === null) {
+      const due = this.dueOf();
+      this.lastDue = due;
+      if (rearm || due !== before) this.arm(due);
     } else {
-      over = true;
-      armed = false;
+      this.over = true;
+      this.armed = false;
     }
-  };
-  return {
-    start: () => {
-      engine.start(c, out);
-      if (engine.outcome(c) === null) arm((lastDue = dueOf()));
-      else over = true;
-    },
-    send: (e) => {
-      flush();
-      rangeOf = undefined;
-      if (over) return false;
-      // A quiet reading (valid, nothing due, the deadline where it was: no timer to re-arm).
-      if (e.type === 'measure' && e.participant === undefined && engine.quietReading(c, e.values, minutes())) return true;
-      const check = engine.check(c, e);
-      if (!check.ok) {
-        out.push({ type: 'input.rejected', code: check.error.code, reason: check.error.message, event: e, at: Math.max(c.t, minutes()) } as ProtocolEmitted);
-        return false;
-      }
-      const before = lastDue;
-      engine.advanceTo(c, minutes(), out);
-      engine.apply(c, e, out);
-      commit(before, false);
+  }
+
+  start(): void {
+    this.engine.start(this.c, this.out);
+    if (this.engine.outcome(this.c) === null) this.arm((this.lastDue = this.dueOf()));
+    else this.over = true;
+  }
+
+  send(e: ProtocolInEvent): boolean {
+    this.flush();
+    this.rangeOf = undefined;
+    if (this.over) return false;
+    const c = this.c;
+    // A quiet reading (valid, nothing due, the deadline where it was: no timer to re-arm).
+    if (e.type === 'measure' && e.participant === undefined && this.engine.quietReading(c, e.values, this.minutes())) return true;
+    const check = this.engine.check(c, e);
+    if (!check.ok) {
+      this.out.push({ type: 'input.rejected', code: check.error.code, reason: check.error.message, event: e, at: Math.max(c.t, this.minutes()) } as ProtocolEmitted);
       return false;
-    },
-    quiet: (measure, value) => {
-      if (over) return false;
-      const r = rangeFor(measure);
-      const t = minutes();
-      if (r === null || !r.accepts(value, t)) return false;
-      held = r;
-      heldValue = value;
-      heldAt = t;
-      return true;
-    },
-    quietAt: (measure, value, ms) => {
-      if (over) return false;
-      const r = rangeFor(measure);
-      return r !== null && r.accepts(value, (ms - c.origin) / MINUTE);
-    },
-    now: () => now,
-    set: (ms) => {
-      if (ms < now) throw new Error('Unable to travel back in time');
-      now = ms;
-      if (!armed || over || now - since < timeout) return false;
-      flush();
-      rangeOf = undefined;
-      armed = false;
-      const before = lastDue;
-      engine.advanceTo(c, minutes(), out);
-      commit(before, true);
-      return true;
-    },
-    nextDue: () => (armed ? firesAtMs : null),
-    take: () => {
-      const taken = out;
-      out = [];
-      return taken;
-    },
-    context: () => {
-      flush();
-      return c;
-    },
-    done: () => over,
-    output: () => {
-      flush();
-      return engine.output(c);
-    },
-    paused: () => {
-      flush();
-      return engine.paused(c);
-    },
-    stop: () => {
-      armed = false;
-    },
-  };
+    }
+    const before = this.lastDue;
+    this.engine.advanceTo(c, this.minutes(), this.out);
+    this.engine.apply(c, e, this.out);
+    this.commit(before, false);
+    return false;
+  }
+
+  quiet(measure: string, value: number): boolean {
+    if (this.over) return false;
+    const r = this.rangeFor(measure);
+    const t = this.minutes();
+    if (r === null || !r.accepts(value, t)) return false;
+    this.held = r;
+    this.heldValue = value;
+    this.heldAt = t;
+    return true;
+  }
+
+  quietAt(measure: string, value: number, ms: number): boolean {
+    if (this.over) return false;
+    const r = this.rangeFor(measure);
+    return r !== null && r.accepts(value, (ms - this.c.origin) / MINUTE);
+  }
+
+  now(): number {
+    return this.clock;
+  }
+
+  set(ms: number): boolean {
+    if (ms < this.clock) throw new Error('Unable to travel back in time');
+    this.clock = ms;
+    if (!this.armed || this.over || this.clock - this.since < this.timeout) return false;
+    this.flush();
+    this.rangeOf = undefined;
+    this.armed = false;
+    const before = this.lastDue;
+    this.engine.advanceTo(this.c, this.minutes(), this.out);
+    this.commit(before, true);
+    return true;
+  }
+
+  nextDue(): number | null {
+    return this.armed ? this.firesAtMs : null;
+  }
+
+  take(): ProtocolEmitted[] {
+    const taken = this.out;
+    this.out = [];
+    return taken;
+  }
+
+  context(): SessionContext | GroupContext {
+    this.flush();
+    return this.c;
+  }
+
+  done(): boolean {
+    return this.over;
+  }
+
+  output(): SessionOutput | GroupOutput {
+    this.flush();
+    return this.engine.output(this.c);
+  }
+
+  paused(): boolean {
+    this.flush();
+    return this.engine.paused(this.c);
+  }
+
+  stop(): void {
+    this.armed = false;
+  }
 }
