@@ -37,13 +37,14 @@ export const MAX_AUTO_WORKERS = 8;
  * `--workers auto` starts k workers only for k times this many
  * participant-sessions (`statsUnitSize`) or more. Every worker compiles the
  * simulator afresh, and on two cores the workers' start-up costs more than
- * the second core gains on a short run. Measured here (2 cores,
- * examples/individual-iv.kap, docs/simulator.md): one thread was faster up
- * to about 15,000 sessions (1,024 sessions: 916 against 581 a second;
- * 14,336: 2,703 against 2,638), two workers from there on (16,384: 2,794
- * against 2,617).
+ * the second core gains on a short run; the faster a session, the longer
+ * the run that start-up outweighs. Measured here (2 cores,
+ * examples/individual-iv.kap, docs/simulator.md), one process per run: one
+ * thread was faster up to about 24,000 sessions (16,384: 3,486 against
+ * 2,922 a second; 24,576: 3,681 against 3,696), two workers from there on
+ * (32,768: 3,802 against 4,146; 49,152: 3,734 against 4,270).
  */
-export const AUTO_WORK_PER_WORKER = 8192;
+export const AUTO_WORK_PER_WORKER = 12_288;
 
 function parseWorkers(value: string): number | 'auto' {
   if (value === 'auto') return 'auto';
