@@ -143,9 +143,10 @@ export async function benchSimulator() {
   // worker thread warms up its own JIT over its first few hundred sessions,
   // which weighs on a short run and not on a long one. Multiples of two
   // chunks: equal shares.
-  await sessionsPerSecond(ir, 16 * STATS_CHUNK_SIZE, 1);
-  const short = 320 * STATS_CHUNK_SIZE;
+  await sessionsPerSecond(ir, 4 * STATS_CHUNK_SIZE, 1);
+  const short = 10_240;
   const long = 10 * short;
+  if (short % (2 * STATS_CHUNK_SIZE) !== 0) throw new Error(`${short} sessions are not a whole number of chunk pairs (STATS_CHUNK_SIZE ${STATS_CHUNK_SIZE})`);
   const rates = [];
   for (const sessions of [short, long]) {
     const one = await sessionsPerSecond(ir, sessions, 1);

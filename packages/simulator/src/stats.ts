@@ -41,8 +41,13 @@ import type { Trace, TraceParticipant } from './trace.js';
 
 /** Version of the `StatsReport` JSON (`kapspecStats`). */
 export const STATS_VERSION = 1 as const;
-/** Sessions per chunk: the unit of work handed to a worker and of the fixed summation order. */
-export const STATS_CHUNK_SIZE = 32;
+/**
+ * Sessions per chunk: the unit of work handed to a worker and of the fixed
+ * summation order. Each chunk's accumulator is copied to the main thread
+ * and merged there (about 0.2 ms): 128 sessions a chunk keep that under a
+ * hundredth of the work (32 made two workers about 5 % slower).
+ */
+export const STATS_CHUNK_SIZE = 128;
 /** Chunks in flight or awaiting merge, per worker. */
 export const STATS_WINDOW_PER_WORKER = 4;
 /**
