@@ -822,7 +822,8 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       // A reading can end a stage and so its monitors: go over the monitors as they were.
       if (continuous.length === 1) {
         const c = continuous[0]!;
-        measureNow(c.member, c.participant, c.measures, c);
+        // After a timer or an input at a tick, the monitor's reading may begin a row of quiet ones.
+        if (!(quick && tick * resolution === t && quietRow(c))) measureNow(c.member, c.participant, c.measures, c);
       } else for (const c of continuous.slice()) measureNow(c.member, c.participant, c.measures, c);
       answerAll();
       while (tick * resolution <= t) tick++;
@@ -851,9 +852,11 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
 
   /**
    * A row of quiet readings, for a lean trace that leaves out the monitor's
-   * quiet readings: from the instant `t` (a resolution tick at which only the
-   * one continuous monitor `c` has something to do, see the loop below),
-   * tick after tick while nothing else is due and each reading is quiet.
+   * quiet readings: from the instant `t`, a resolution tick at which all
+   * that is left to do is the one continuous monitor `c`'s reading (the
+   * commonest instant, see the loop below, or step 3 of one whose timers and
+   * inputs are done), tick after tick while nothing else is due and each
+   * reading is quiet.
    * Each reading's noise is drawn in turn, as `measureNow` draws it; its
    * truth is worked out only when the model's bounds on the truth cannot
    * tell that the reading is quiet (the reading of any truth within them
@@ -863,7 +866,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
    * monitor's readings do not qualify.
    */
   const quietRow = (c: Continuous): boolean => {
-    if (c.participant !== undefined || c.measures.length !== 1 || keepReadings === undefined || !c.active) return false;
+    if (c.participant !== undefined || c.measures.length !== 1 || keepReadings === undefined || !c.active || c.lastSent === t) return false;
     const name = c.measures[0]!;
     const m = c.member;
     if (keepReadings.has(name) || m.done) return false;
