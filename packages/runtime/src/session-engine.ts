@@ -84,9 +84,10 @@ export class SessionOptionsError extends Error {
 }
 
 /**
- * One session's semantics as plain functions over a context `C` that they
- * change in place (`clone` first to keep the previous one). Times are
- * session minutes; `origin` is the clock reading (ms) of minute 0.
+ * One session's semantics as methods over a context `C` that they change
+ * in place (`clone` first to keep the previous one); call them on the
+ * engine, not detached from it. Times are session minutes; `origin` is the
+ * clock reading (ms) of minute 0.
  */
 export interface SessionEngine<C extends { origin: number; t: number } = SessionContext | GroupContext, O = SessionOutput | GroupOutput> {
   readonly id: string;
