@@ -409,6 +409,19 @@ interface RowReader {
   bounded: boolean;
   lo: number;
   hi: number;
+  /**
+   * Noises whose readings of both bounds were found quiet, [nlo, nhi]
+   * (empty while nlo > nhi): every noise between two of them is quiet too,
+   * as `read` never decreases as its value or its noise grows and the
+   * readings the engine applies quietly are an interval. Checked again at
+   * the start of each row (the engine's interval or the bounds may have
+   * moved since).
+   */
+  nlo: number;
+  nhi: number;
+  /** `uniforms.firstAtMost(r)` for the last radius r asked about. */
+  r: number;
+  aMost: number;
 }
 
 interface Continuous {
@@ -834,7 +847,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
   const rowReader = (m: Member, name: string): RowReader | null => {
     let row = m.row;
     if (row === null || row.measure !== name) {
-      row = m.row = { measure: name, reader: m.scenario.physiology.reader?.(name), version: -1, bounded: false, lo: 0, hi: 0 };
+      row = m.row = { measure: name, reader: m.scenario.physiology.reader?.(name), version: -1, bounded: false, lo: 0, hi: 0, nlo: Infinity, nhi: -Infinity, r: 0, aMost: -1 };
     }
     if (row.reader === undefined) return null;
     const version = m.exposure.version;
@@ -877,10 +890,55 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     const inputAt = nextInput < inputs.length ? inputs[nextInput]!.t : Infinity;
     const due = machine.nextDue() ?? Infinity;
     const first = tick;
-    // The last reading taken on the bounds alone (its truth not yet worked out): its minute, clock reading and noise.
+    // The last reading taken on the bounds alone (its truth not yet worked out): its minute, clock reading and
+    // noise, or (NaN noise) the two uniforms the noise is made of, not yet worked out either.
     let heldAt = Number.NaN;
     let heldMs = 0;
     let heldNoise = 0;
+    let heldA = 0;
+    let heldB = 0;
+    // The known quiet noises (`RowReader.nlo`/`nhi`), when the model's noise is made of two uniforms: a reading
+    // whose first uniform is at most `aMost` has its noise in [-r, r], inside them, and so is quiet as far as
+    // its value goes (`anchor`, a reading of that value, asks the engine about the time alone).
+    const uniforms = reader.uniforms;
+    let aMost = -1;
+    let anchor = 0;
+    const widen = () => {
+      const r = Math.min(-row.nlo, row.nhi);
+      if (r !== row.r) {
+        row.r = r;
+        row.aMost = r > 0 ? uniforms!.firstAtMost(r) : -1;
+      }
+      aMost = row.aMost;
+      anchor = reader.read(row.lo, row.nlo);
+    };
+    if (uniforms !== undefined) {
+      // The known quiet noises still quiet: the lowest and the highest reading they give, at this row's first
+      // minute. None known yet: try the noises of a first uniform of 0.99 (about ±3 sd for a normal noise).
+      const ms = tick * resolution * MINUTE;
+      if (row.nlo > row.nhi) {
+        row.nlo = uniforms.noiseOf(0.99, 0.5);
+        row.nhi = uniforms.noiseOf(0.99, 0);
+      }
+      if (row.nlo <= row.nhi && machine.quietAt(name, reader.read(row.lo, row.nlo), ms) && machine.quietAt(name, reader.read(row.hi, row.nhi), ms)) widen();
+      else {
+        row.nlo = Infinity;
+        row.nhi = -Infinity;
+      }
+    }
+    /** Whether the row may go on to tick `k` (the loop's condition below). */
+    const within = (k: number) => {
+      const at = k * resolution;
+      return at < inputAt && at < horizon && at * MINUTE < due;
+    };
+    // Whether the engine's time allows a quiet reading at every minute the row can reach: then the readings of
+    // the known quiet noises need no question to the engine at all (`quietAt` turns false only once, as time goes).
+    let allTimes = false;
+    if (aMost >= 0 && within(tick)) {
+      let last = tick;
+      while (last < tick + 4096 && within(last + 1)) last++;
+      allTimes = !within(last + 1) && machine.quietAt(name, anchor, last * resolution * MINUTE);
+    }
     /** The reading at minute `at` (clock reading `ms`) with `noise`, its truth worked out: the clock set there. */
     const exact = (at: number, ms: number, noise: number): number => {
       machine.set(ms);
@@ -893,7 +951,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     };
     const takeHeld = () => {
       if (Number.isNaN(heldAt)) return;
-      const reading = exact(heldAt, heldMs, heldNoise);
+      const reading = exact(heldAt, heldMs, Number.isNaN(heldNoise) ? uniforms!.noiseOf(heldA, heldB) : heldNoise);
       heldAt = Number.NaN;
       if (!machine.quiet(name, reading)) throw new SimulationError(`the model's bounds on "${name}" (${row.lo} to ${row.hi}) do not hold at minute ${t}`);
     };
@@ -901,12 +959,33 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       const at = tick * resolution;
       const ms = at * MINUTE;
       if (!(at < inputAt && at < horizon && ms < due)) break;
-      const noise = reader.noise(m.rng);
-      tick++;
+      let noise: number;
+      if (uniforms !== undefined) {
+        const a = m.rng.next();
+        const b = m.rng.next();
+        tick++;
+        if (a <= aMost && (allTimes || machine.quietAt(name, anchor, ms))) {
+          heldAt = at;
+          heldMs = ms;
+          heldNoise = Number.NaN;
+          heldA = a;
+          heldB = b;
+          continue;
+        }
+        noise = uniforms.noiseOf(a, b);
+      } else {
+        noise = reader.noise(m.rng);
+        tick++;
+      }
       if (machine.quietAt(name, reader.read(row.lo, noise), ms) && machine.quietAt(name, reader.read(row.hi, noise), ms)) {
         heldAt = at;
         heldMs = ms;
         heldNoise = noise;
+        if (uniforms !== undefined && (noise < row.nlo || noise > row.nhi)) {
+          if (noise < row.nlo) row.nlo = noise;
+          if (noise > row.nhi) row.nhi = noise;
+          widen();
+        }
         continue;
       }
       takeHeld();

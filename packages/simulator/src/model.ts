@@ -71,7 +71,7 @@ export interface Physiology {
 export interface MeasureReader {
   /** The measurement noise of one reading, drawn from `rng`. */
   noise(rng: Rng): number;
-  /** The reading shown for true value `value` and `noise`: never decreasing as `value` grows. */
+  /** The reading shown for true value `value` and `noise`: never decreasing as `value` or `noise` grows. */
   read(value: number, noise: number): number;
   /**
    * `lo <= truthOf(measure, t, e) <= hi` for every time t and every
@@ -81,6 +81,21 @@ export interface MeasureReader {
    * cannot bound it.
    */
   bounds(envelope: Exposure): { readonly lo: number; readonly hi: number } | undefined;
+  /**
+   * Optional, for speed: the noise as made from the two uniform numbers it
+   * is drawn from. `noise(rng)` is exactly `noiseOf(rng.next(), rng.next())`
+   * (arguments drawn in that order), and |noiseOf(a, b)| <= r for every b
+   * whenever a <= `firstAtMost(r)`: most of a row's readings are then known
+   * to be quiet from the first uniform alone, without working out the noise.
+   */
+  readonly uniforms?: UniformNoise;
+}
+
+/** See `MeasureReader.uniforms`. */
+export interface UniformNoise {
+  noiseOf(a: number, b: number): number;
+  /** A first uniform at most this keeps the noise within [-r, r] whatever the second; below 0 when no uniform is known to. */
+  firstAtMost(r: number): number;
 }
 
 export interface ScenarioParticipant {

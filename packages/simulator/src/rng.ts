@@ -146,9 +146,31 @@ export function bernoulli(rng: Rng, p: number): boolean {
  * the number of calls.
  */
 export function normal(rng: Rng, mean: number, sd: number): number {
-  const u1 = 1 - rng.next(); // (0, 1]: log is finite
-  const u2 = rng.next();
-  return mean + sd * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+  const a = rng.next();
+  return normalOf(a, rng.next(), mean, sd);
+}
+
+/** `normal` from its two uniforms in [0, 1), as drawn: `normal(rng, mean, sd)` is exactly `normalOf(rng.next(), rng.next(), mean, sd)`. */
+export function normalOf(a: number, b: number, mean: number, sd: number): number {
+  const u1 = 1 - a; // (0, 1]: log is finite
+  return mean + sd * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * b);
+}
+
+/**
+ * A first uniform `a` at most this keeps `normalOf(a, b, 0, sd)` within
+ * [-r, r] whatever `b`: there |noise| <= sd·√(−2 ln(1 − a)) <= r, so
+ * 1 − a must be at least exp(−(r/sd)²/2). Worked out with margins far above
+ * the rounding of the few floating-point operations involved: r shrunk by a
+ * relative 1e-6, and that least 1 − a raised by 4e-16 (1 − a and 1 − the
+ * result are each rounded by up to 1.1e-16, which matters once exp(…) is
+ * tiny). -1 (no uniform) when r is under 1e-3 sd, where the relative margin
+ * would drown in cancellation.
+ */
+export function normalFirstAtMost(r: number, sd: number): number {
+  if (!(sd > 0) || !(r >= 1e-3 * sd)) return -1;
+  const k = (r * (1 - 1e-6)) / sd;
+  const most = 1 - (Math.exp(-0.5 * k * k) + 4e-16);
+  return most > 0 ? most : -1;
 }
 
 /** Exponential with `rate` (events per unit time): mean 1 / rate. */

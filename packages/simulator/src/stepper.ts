@@ -57,8 +57,11 @@ export interface Stepper {
   /**
    * Whether `quiet(measure, value)` would take the reading with the clock
    * set to `ms` (not before the clock, and before the next due timer),
-   * taking nothing and leaving the clock where it is. The actor stepper:
-   * always false.
+   * taking nothing and leaving the clock where it is. Once false for a
+   * value at some `ms`, false for it at every later `ms` until the machine
+   * next steps (what the engine compares a reading with stays as it is,
+   * and the next deadline only comes nearer). The actor stepper: always
+   * false.
    */
   quietAt(measure: string, value: number, ms: number): boolean;
   /** The clock reading (ms). */

@@ -44,8 +44,24 @@ describe('reader (the split reading)', () => {
         expect(Object.is(reader.read(v, noise), p.measure('spo2', v, 10, b))).toBe(true);
         expect(a.next()).toBe(b.next());
         expect(reader.read(v + dv, noise)).toBeGreaterThanOrEqual(reader.read(v, noise));
+        expect(reader.read(v, noise + dv / 4)).toBeGreaterThanOrEqual(reader.read(v, noise));
       }),
       { seed, numRuns: 400 },
+    );
+  });
+
+  it('uniforms: noiseOf(next(), next()) is noise(rng), bit for bit', () => {
+    const seed = propertySeed('reader uniforms');
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2000 }), fc.integer(), (session, stream) => {
+        const reader = physiologyOf(session).reader!('spo2')!;
+        const a = createRng(stream);
+        const b = createRng(stream);
+        const x = b.next();
+        expect(Object.is(reader.noise(a), reader.uniforms!.noiseOf(x, b.next()))).toBe(true);
+        expect(a.next()).toBe(b.next());
+      }),
+      { seed, numRuns: 200 },
     );
   });
 });
@@ -142,9 +158,13 @@ describe('effectBounds', () => {
 
 describe('rows of quiet readings (stats lean traces)', () => {
   const keep = new Set(['sbp', 'dbp', 'hr']);
-  /** The scenario with the pulse oximeter's truths counted. */
-  const counted = (scenario: Scenario): { scenario: Scenario; truths: () => number } => {
+  /**
+   * The scenario with the pulse oximeter's truths counted, and the noises
+   * worked out from their uniforms; `plain`: its reader without `uniforms`.
+   */
+  const counted = (scenario: Scenario, plain = false): { scenario: Scenario; truths: () => number; noises: () => number } => {
     let n = 0;
+    let noises = 0;
     const participants = scenario.participants.map((x) => {
       const p = x.physiology;
       const physiology: Physiology = {
@@ -154,27 +174,54 @@ describe('rows of quiet readings (stats lean traces)', () => {
           return p.truthOf!(m, t, e);
         },
         measure: (m, v, t, rng) => p.measure(m, v, t, rng),
-        reader: (m) => p.reader?.(m),
+        reader: (m) => {
+          const r = p.reader?.(m);
+          if (r === undefined) return undefined;
+          const u = r.uniforms!;
+          return {
+            noise: r.noise,
+            read: r.read,
+            bounds: r.bounds,
+            ...(plain
+              ? {}
+              : {
+                  uniforms: {
+                    noiseOf: (a: number, b: number) => {
+                      noises++;
+                      return u.noiseOf(a, b);
+                    },
+                    firstAtMost: u.firstAtMost,
+                  },
+                }),
+          };
+        },
       };
       return { ...x, physiology };
     });
-    return { scenario: { ...scenario, participants }, truths: () => n };
+    return { scenario: { ...scenario, participants }, truths: () => n, noises: () => noises };
   };
   const text = readFileSync(new URL('../../../examples/individual-iv.kap', import.meta.url), 'utf8');
   // Thresholds inside the bounds: rows end at readings that are not quiet, and bounds often cannot tell.
   // Discharge reading the last oximeter reading: the one a row keeps back must reach the engine.
   const tight = irOf(text.replace('when spo2 < 90 for 1 min', 'when spo2 < 97 for 3 min').replace('and cadss < 5', 'and cadss < 5\n      and spo2 >= 96'));
 
-  for (const [name, ir] of [['the example', iv], ['a threshold of 97 %', tight]] as const) {
+  for (const [name, ir, plain] of [
+    ['the example', iv, false],
+    ['a threshold of 97 %', tight, false],
+    ['the example, noise not from uniforms', iv, true],
+    ['a threshold of 97 %, noise not from uniforms', tight, true],
+  ] as const) {
     it(`${name}: every record of the reading-by-reading lean trace but quiet oximeter readings, with fewer truths`, () => {
       let rowTruths = 0;
       let allTruths = 0;
       let fired = 0;
+      let readings = 0;
+      let noises = 0;
       for (let seed = 1; seed <= 40; seed++) {
         const scenario = calibratedModel(ir, { session: 'dosing', seed });
         const a = counted(scenario);
         const all = simulate(ir, { session: 'dosing', scenario: a.scenario, seed, stepper: 'engine', lean: true });
-        const b = counted(scenario);
+        const b = counted(scenario, plain);
         const rows = simulate(ir, { session: 'dosing', scenario: b.scenario, seed, stepper: 'engine', lean: true, leanReadings: keep });
         const quietSpo2 = (r: TraceRecord) => r.type === 'observe' && 'spo2' in r.values;
         expect(rows.header).toEqual(all.header);
@@ -186,7 +233,12 @@ describe('rows of quiet readings (stats lean traces)', () => {
         fired += rows.records.filter((r) => r.type === 'emit' && (r.event as { type: string; rule?: string }).rule === 'desaturation').length;
         rowTruths += b.truths();
         allTruths += a.truths();
+        readings += all.records.filter(quietSpo2).length;
+        noises += b.noises();
       }
+      // Most of a row's noises are known to be quiet from their first uniform alone (none without uniforms).
+      if (plain) expect(noises).toBe(0);
+      else if (ir === iv) expect(noises).toBeLessThan(readings / 5);
       if (ir === tight) {
         // Rows end at almost every reading, and the rule fires: a row still saves some truths.
         expect(fired).toBeGreaterThan(0);

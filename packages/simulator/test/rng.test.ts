@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bernoulli, createRng, exponential, hashString, normal, uniform } from '../src/index.js';
+import { bernoulli, createRng, exponential, hashString, normal, normalFirstAtMost, normalOf, uniform } from '../src/index.js';
 import { propertySeed } from './seed.js';
 
 const draw = (seed: number, n: number) => {
@@ -87,6 +87,43 @@ describe('distributions', () => {
     b.next();
     b.next();
     expect(normal(a, 0, 1)).toBe(normal(b, 0, 1));
+  });
+
+  it('normalOf(next(), next()) is normal, bit for bit', () => {
+    const a = createRng(11);
+    const b = createRng(11);
+    for (let i = 0; i < 2000; i++) {
+      const mean = i % 3 === 0 ? 0 : 97;
+      const sd = 0.5 + (i % 7);
+      const x = b.next();
+      expect(Object.is(normal(a, mean, sd), normalOf(x, b.next(), mean, sd))).toBe(true);
+    }
+  });
+
+  it('normalFirstAtMost(r, sd): a first uniform at most it keeps the noise within ±r whatever the second', () => {
+    const seed = propertySeed('normalFirstAtMost');
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0.01, max: 20, noNaN: true }),
+        fc.double({ min: 0, max: 10, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.oneof(fc.constantFrom(0, 0.5, 0.25, 1 - 2 ** -53), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true })),
+        (sd, rInSd, f, b) => {
+          const r = rInSd * sd;
+          const most = normalFirstAtMost(r, sd);
+          if (most < 0) return;
+          expect(most).toBeLessThan(1);
+          for (const a of [most, most * f]) expect(Math.abs(normalOf(a, b, 0, sd))).toBeLessThanOrEqual(r);
+        },
+      ),
+      { seed, numRuns: 2000 },
+    );
+    // Of use: about 1 - exp(-k²/2) of first uniforms for r = k sd.
+    expect(normalFirstAtMost(3, 1)).toBeCloseTo(1 - Math.exp(-4.5), 4);
+    // None where cancellation could eat the margin, or without noise.
+    expect(normalFirstAtMost(1e-4, 1)).toBe(-1);
+    expect(normalFirstAtMost(1, 0)).toBe(-1);
+    expect(normalFirstAtMost(Number.NaN, 1)).toBe(-1);
   });
 
   it('uniform, bernoulli, exponential', () => {

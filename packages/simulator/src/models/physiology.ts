@@ -12,7 +12,7 @@
  */
 import type { Route } from '@kapspec/runtime';
 import type { Exposure, MeasureReader, Physiology, Rng } from '../model.js';
-import { normal, uniform } from '../rng.js';
+import { normal, normalFirstAtMost, normalOf, uniform } from '../rng.js';
 import { gamma, lognormalFactor } from './distributions.js';
 import { effectBounds, effectByRoute, effectTerms, termsEffect, totalEffect, type EffectTerm } from './kinetics.js';
 import {
@@ -520,6 +520,7 @@ export class ParticipantPhysiology implements Physiology {
       noise: (rng) => normal(rng, 0, sd),
       read: (value, noise) => reading('spo2', value, noise),
       bounds: (envelope) => this.spo2Bounds(envelope),
+      uniforms: { noiseOf: (a, b) => normalOf(a, b, 0, sd), firstAtMost: (r) => normalFirstAtMost(r, sd) },
     };
   }
 
