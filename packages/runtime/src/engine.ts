@@ -567,22 +567,7 @@ export function quietRange(p: Plan, c: SessionContext, measure: string): QuietRa
   const before = memo.quietBefore;
   if (before === -Infinity) return null;
   // [lo, hi], each end open or closed: narrowed by each comparison to the last reading's side of it.
-  let lo = q.min;
-  let loOpen = false;
-  let hi = q.max;
-  let hiOpen = false;
-  const above = (k: number, open: boolean) => {
-    if (k > lo || (k === lo && open)) {
-      lo = k;
-      loOpen = open;
-    }
-  };
-  const below = (k: number, open: boolean) => {
-    if (k < hi || (k === hi && open)) {
-      hi = k;
-      hiOpen = open;
-    }
-  };
+  const r = new Range(c, measure, memo, before, q.min, q.max);
   const env = q.readsEnv ? makeEnv(p, c) : undefined;
   const v = last.value;
   for (const a of q.atoms) {
@@ -590,39 +575,76 @@ export function quietRange(p: Plan, c: SessionContext, measure: string): QuietRa
     if (typeof k !== 'number' || Number.isNaN(k)) return null;
     switch (a.op) {
       case '<':
-        if (v < k) below(k, true);
-        else above(k, false);
+        if (v < k) r.below(k, true);
+        else r.above(k, false);
         break;
       case '<=':
-        if (v <= k) below(k, false);
-        else above(k, true);
+        if (v <= k) r.below(k, false);
+        else r.above(k, true);
         break;
       case '>':
-        if (v > k) above(k, true);
-        else below(k, false);
+        if (v > k) r.above(k, true);
+        else r.below(k, false);
         break;
       case '>=':
-        if (v >= k) above(k, false);
-        else below(k, true);
+        if (v >= k) r.above(k, false);
+        else r.below(k, true);
         break;
       default:
         // == and !=: the reading equal to k, or on the last one's side of it.
         if (v === k) {
-          above(k, false);
-          below(k, false);
-        } else if (v < k) below(k, true);
-        else above(k, true);
+          r.above(k, false);
+          r.below(k, false);
+        } else if (v < k) r.below(k, true);
+        else r.above(k, true);
     }
   }
-  const steps = memo.steps;
-  return {
-    accepts: (value, t) =>
-      memo.steps === steps && t + EPS < before && typeof value === 'number' && (loOpen ? value > lo : value >= lo) && (hiOpen ? value < hi : value <= hi),
-    apply: (value, t) => {
-      if (t > c.t) c.t = t;
-      c.last[measure] = { value, at: c.t };
-    },
-  };
+  return r;
+}
+
+/** A `QuietRange` (a class: `quietRange` makes one after every full step of a session). */
+class Range implements QuietRange {
+  private loOpen = false;
+  private hiOpen = false;
+  private readonly steps: number;
+  constructor(
+    private readonly c: SessionContext,
+    private readonly measure: string,
+    private readonly memo: Memo,
+    private readonly before: number,
+    private lo: number,
+    private hi: number,
+  ) {
+    this.steps = memo.steps;
+  }
+  /** Readings above k (or at it, when not `open`) only. */
+  above(k: number, open: boolean): void {
+    if (k > this.lo || (k === this.lo && open)) {
+      this.lo = k;
+      this.loOpen = open;
+    }
+  }
+  /** Readings below k (or at it, when not `open`) only. */
+  below(k: number, open: boolean): void {
+    if (k < this.hi || (k === this.hi && open)) {
+      this.hi = k;
+      this.hiOpen = open;
+    }
+  }
+  accepts(value: number, t: number): boolean {
+    return (
+      this.memo.steps === this.steps &&
+      t + EPS < this.before &&
+      typeof value === 'number' &&
+      (this.loOpen ? value > this.lo : value >= this.lo) &&
+      (this.hiOpen ? value < this.hi : value <= this.hi)
+    );
+  }
+  apply(value: number, t: number): void {
+    const c = this.c;
+    if (t > c.t) c.t = t;
+    c.last[this.measure] = { value, at: c.t };
+  }
 }
 
 /** See `quietRange`. */
@@ -864,6 +886,13 @@ function stepping(p: Plan, c: SessionContext): void {
   }
 }
 
+/** `n` copies of `x` (a loop: `new Array(n).fill(x)` makes a holey array, filled by a runtime call, for every session). */
+function filled(n: number, x: number): number[] {
+  const a: number[] = [];
+  for (let i = 0; i < n; i++) a.push(x);
+  return a;
+}
+
 function memoOf(p: Plan, c: SessionContext): Memo {
   let memo = memoIn(c);
   if (memo === undefined) {
@@ -871,15 +900,15 @@ function memoOf(p: Plan, c: SessionContext): Memo {
     const slots = n === 0 ? 0 : p.givenSlot[n - 1]! + (p.timing[n - 1]?.drugs.length ?? 0);
     const was = c.conditions.was;
     memo = {
-      dirty: new Array<number>(n).fill(1),
-      stage: new Array<number>(n).fill(0),
-      event: new Array<number>(n).fill(0),
+      dirty: filled(n, 1),
+      stage: filled(n, 0),
+      event: filled(n, 0),
       was: p.session.rules.map((r) => (was[r.id] === undefined ? 0 : was[r.id] ? 2 : 1)),
       quietBefore: Number.NaN,
       steps: 0,
-      at: new Array<number>(n).fill(0),
-      holding: new Array<number>(n).fill(0),
-      given: new Array<number>(slots).fill(0),
+      at: filled(n, 0),
+      holding: filled(n, 0),
+      given: filled(slots, 0),
     };
     Object.defineProperty(c, MEMO, { value: memo, enumerable: false, writable: false, configurable: false });
   }
@@ -917,8 +946,10 @@ function timed(p: Plan, c: SessionContext, memo: Memo, i: number): void {
 }
 
 function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): void {
-  const env = makeEnv(p, c, eventNow);
-  const stops: { stage: string; rule: Rule }[] = [];
+  // Made when first needed (often no condition needs evaluating): nothing changes the context before
+  // that, so it reads what it would have read made here.
+  let env: EvalEnv | undefined;
+  let stops: { stage: string; rule: Rule }[] | undefined;
   const rules = p.session.rules;
   const memo = p.incremental ? memoOf(p, c) : undefined;
   const was = c.conditions.was;
@@ -940,7 +971,7 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
       memo.event[i] = eventNow === undefined ? 0 : 1;
       memo.stage[i] = sig;
     }
-    const w = p.when[i]!(env) === true;
+    const w = p.when[i]!((env ??= makeEnv(p, c, eventNow))) === true;
     if (memo !== undefined && p.timing[i] !== null) timed(p, c, memo, i);
     let before: boolean | undefined;
     if (memo !== undefined) {
@@ -953,7 +984,7 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
       if (memo !== undefined) memo.was[i] = w ? 2 : 1;
     }
     if (fire) {
-      fireRule(p, c, r, out, stops);
+      fireRule(p, c, r, out, (stops ??= []));
       if (c.outcome) return;
       if (memo !== undefined) sig = stageSignature(c);
     }
@@ -964,13 +995,13 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
       const r = rules[i]!;
       const resume = p.resume[i];
       if (!resume || !c.stage.pausers.includes(r.id)) continue;
-      if (resume(env) === true) {
+      if (resume((env ??= makeEnv(p, c, eventNow))) === true) {
         c.stage.pausers = c.stage.pausers.filter((x) => x !== r.id);
         if (c.stage.pausers.length === 0) resumeStage(p, c, r, out);
       }
     }
   }
-  for (const s of stops) stopStage(p, c, s.stage, s.rule, out);
+  if (stops !== undefined) for (const s of stops) stopStage(p, c, s.stage, s.rule, out);
   if (c.outcome) return;
   // Gates: evaluated once every measure they read was observed in this stage.
   const gates = currentStage(p, c).gates;

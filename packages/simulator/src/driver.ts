@@ -547,8 +547,10 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
   const inputs: Input[] = [];
   scenario.staff.forEach((s, i) => inputs.push({ t: checkTime(s.t, `staff[${i}]`), kind: 'staff', action: s.action, role: s.role }));
   for (const m of members) m.scenario.events.forEach((e, i) => inputs.push({ t: checkTime(e.t, `participant "${m.id}" events[${i}]`), kind: 'event', member: m, name: e.name }));
-  const order = new Map(inputs.map((x, i) => [x, i]));
-  inputs.sort((a, b) => a.t - b.t || (a.kind === b.kind ? 0 : a.kind === 'staff' ? -1 : 1) || order.get(a)! - order.get(b)!);
+  if (inputs.length > 1) {
+    const order = new Map(inputs.map((x, i) => [x, i]));
+    inputs.sort((a, b) => a.t - b.t || (a.kind === b.kind ? 0 : a.kind === 'staff' ? -1 : 1) || order.get(a)! - order.get(b)!);
+  }
 
   // The machine.
   const staffAtStart = scenario.staffAtStart;

@@ -63,7 +63,6 @@ export {
   defaultTracePath,
   replayCommand,
   shellQuote,
-  runSeed,
   TestError,
   DEFAULT_MAX_SHRINK_RUNS,
   SHRINK_CHECK_INTERVAL_MINUTES,

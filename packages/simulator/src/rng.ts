@@ -42,12 +42,16 @@ export function hashString(s: string, salt = 0): number {
 
 // The two hashes of a fork label. Models fork the same few labels in every session
 // (`measure:p1`, `adverse`, …): hashed once each, up to a bound.
+// (A label used once, like a run's index, never goes in: `runSeed` hashes its own. A big map is a
+// slow map, and every fork of every session looks its label up.)
 const LABEL_CACHE_LIMIT = 4096;
 const labelCache = new Map<string, readonly [number, number]>();
+const SALT_HI = 0x5bd1e995;
+const SALT_LO = 0x27d4eb2f;
 function labelHashes(label: string): readonly [number, number] {
   let h = labelCache.get(label);
   if (h === undefined) {
-    h = [hashString(label, 0x5bd1e995), hashString(label, 0x27d4eb2f)];
+    h = [hashString(label, SALT_HI), hashString(label, SALT_LO)];
     if (labelCache.size < LABEL_CACHE_LIMIT) labelCache.set(label, h);
   }
   return h;
@@ -116,6 +120,11 @@ class Sfc32 implements Rng {
 
   fork(label: string): Rng {
     const [h1, h2] = labelHashes(label);
+    return this.forkHashed(h1, h2);
+  }
+
+  /** `fork` of a label with these two hashes. */
+  forkHashed(h1: number, h2: number): Sfc32 {
     return new Sfc32(mix32(this.hi ^ h1) ^ Math.imul(this.lo, 0x9e3779b1), mix32(this.lo ^ h2 ^ mix32(this.hi)));
   }
 }
@@ -128,6 +137,19 @@ class Sfc32 implements Rng {
 export function createRng(seed: number): Rng {
   const s = seed >>> 0;
   return new Sfc32(mix32(s), mix32(s ^ 0x6a09e667));
+}
+
+/**
+ * The seed of run (or Monte Carlo session) `i` under root `seed`: the first
+ * number of the root stream's fork `run:<i>`, as a 32-bit integer. `kapspec
+ * test` and `stats` give run i this seed, so `kapspec simulate --seed` of it
+ * replays that run. (A label used once: hashed here, not cached.)
+ */
+export function runSeed(seed: number, i: number): number {
+  const label = `run:${i}`;
+  const s = seed >>> 0;
+  const child = new Sfc32(mix32(s), mix32(s ^ 0x6a09e667)).forkHashed(hashString(label, SALT_HI), hashString(label, SALT_LO));
+  return Math.floor(child.next() * 4294967296) >>> 0;
 }
 
 /** Uniform in [a, b). */

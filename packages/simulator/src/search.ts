@@ -36,7 +36,7 @@ import type { Scenario } from './model.js';
 import { adversarialArbitrary, adversarialScenario, type AdversarialOptions, type AdversarialParameters } from './models/adversarial.js';
 import { calibratedModel } from './models/calibrated.js';
 import { BUILTIN_NAMES, checkProperties, type PropertyResult, type PropertyStatus } from './properties.js';
-import { createRng } from './rng.js';
+import { runSeed } from './rng.js';
 import type { Trace, TraceRecord } from './trace.js';
 import { renderVignette } from './vignette.js';
 
@@ -169,10 +169,6 @@ export function replayCommand(tracePath: string, file: string): string {
   return `kapspec replay ${shellQuote(tracePath)} ${shellQuote(file)}`;
 }
 
-/** The calibrated model's seed of run `i` (stable: a fork of the root stream). */
-export function runSeed(seed: number, i: number): number {
-  return Math.floor(createRng(seed).fork(`run:${i}`).next() * 4294967296) >>> 0;
-}
 
 function chooseSession(ir: IR, name: string | undefined): Session {
   if (name !== undefined) {
