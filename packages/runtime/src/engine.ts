@@ -26,7 +26,7 @@ import {
   type ReadingAtom,
 } from './eval.js';
 import type { ProtocolEmitted, ProtocolInEvent, SessionOutput } from './events.js';
-import type { Action, Administer, CompareOp, Dose, DoseUnit, Expr, IR, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
+import type { Action, Administer, CompareOp, Dose, DoseUnit, Expr, IR, Monitor, Outcome, Rule, Session, SourceSpan, Stage } from './ir.js';
 
 /** A participant profile: what population checks and `caution`/`baseline` read. */
 export interface ParticipantProfile {
@@ -345,18 +345,18 @@ export function initialContext(p: Plan, origin: number, opts: StartOptions): Ses
     outcome: null,
     stageIndex: 0,
     stage: emptyStage(0),
-    stopped: [],
+    stopped: generic(),
     last: {},
     first: {},
     counts: {},
     given: {},
-    infusions: [],
+    infusions: generic(),
     conditions: { was: {}, since: {} },
     present,
-    busy: [],
-    pending: [],
-    lineOk: p.session.staffing.map(() => true),
-    violations: [],
+    busy: generic(),
+    pending: generic(),
+    lineOk: genericMap(p.session.staffing, () => true),
+    violations: generic(),
   };
 }
 
@@ -443,6 +443,36 @@ const cloneInfusion = (x: Infusion): Infusion => ({
   endActive: x.endActive,
   frozen: x.frozen,
 });
+
+// ── Arrays of one elements kind ──────────────────────────────────────────
+
+/**
+ * An empty array of V8's generic elements kind from the start. A `[]`
+ * literal (or `map` of an empty array) starts as small integers and changes
+ * kind at its first string, object, boolean or null; optimized code that met
+ * only one kind deoptimizes when the other comes. Every simulated session
+ * makes these arrays, some empty and some not, so a Monte Carlo run would
+ * pay for recompiling the engine's hottest functions several times over.
+ */
+function generic<T>(): T[] {
+  const a: (T | null)[] = [null];
+  a.pop();
+  return a as T[];
+}
+
+/** `xs.map(f)`, as a `generic` array. */
+function genericMap<S, T>(xs: readonly S[], f: (x: S, i: number) => T): T[] {
+  const out = generic<T>();
+  for (let i = 0; i < xs.length; i++) out.push(f(xs[i]!, i));
+  return out;
+}
+
+/** `xs.filter(f)`, as a `generic` array. */
+function genericFilter<T>(xs: readonly T[], f: (x: T) => boolean): T[] {
+  const out = generic<T>();
+  for (let i = 0; i < xs.length; i++) if (f(xs[i]!)) out.push(xs[i]!);
+  return out;
+}
 
 /** Starts the session at t = 0: population check, first stage. */
 export function start(p: Plan, c: SessionContext, out: Out): void {
@@ -761,7 +791,7 @@ export function sessionStateOf(p: Plan, c: SessionContext): SessionState {
 
 /** Staff at instant `d`: releases first, then waits that can be served, then expired waits. */
 export function staffTick(p: Plan, c: StaffState, d: number, out: Out): void {
-  if (c.busy.some((b) => b.until <= d + EPS)) c.busy = c.busy.filter((b) => b.until > d + EPS);
+  if (c.busy.some((b) => b.until <= d + EPS)) c.busy = genericFilter(c.busy, (b) => b.until > d + EPS);
   if (c.pending.length === 0) return;
   assignPending(p, c, out);
   for (const q of c.pending.filter((x) => x.deadline <= d + EPS)) {
@@ -996,7 +1026,7 @@ function evaluateAll(p: Plan, c: SessionContext, out: Out, eventNow?: string): v
       const resume = p.resume[i];
       if (!resume || !c.stage.pausers.includes(r.id)) continue;
       if (resume((env ??= makeEnv(p, c, eventNow))) === true) {
-        c.stage.pausers = c.stage.pausers.filter((x) => x !== r.id);
+        c.stage.pausers = genericFilter(c.stage.pausers, (x) => x !== r.id);
         if (c.stage.pausers.length === 0) resumeStage(p, c, r, out);
       }
     }
@@ -1088,7 +1118,7 @@ function resolveGatesAtEnd(p: Plan, c: SessionContext, out: Out): boolean {
 // ── Stages ───────────────────────────────────────────────────────────────
 
 function emptyStage(t: number): StageRun {
-  return { enteredAt: t, active: 0, resumedAt: t, pausers: [], minReached: false, gates: [], monitorNext: [] };
+  return { enteredAt: t, active: 0, resumedAt: t, pausers: generic(), minReached: false, gates: generic(), monitorNext: generic() };
 }
 
 const currentStage = (p: Plan, c: { stageIndex: number }): Stage => p.session.stages[c.stageIndex]!;
@@ -1120,7 +1150,7 @@ export function enterStage(p: Plan, c: SessionContext, index: number, out: Out):
     const s = p.session.stages[i]!;
     c.stageIndex = i;
     c.stage = emptyStage(c.t);
-    c.stage.gates = s.gates.map(() => 'passed');
+    c.stage.gates = genericMap(s.gates, () => 'passed');
     c.stage.resumedAt = null;
     c.stage.ready = true;
     out.push({ type: 'stage', stage: s.name, phase: 'skip', span: s.span, at: c.t });
@@ -1144,8 +1174,8 @@ export function enterStage(p: Plan, c: SessionContext, index: number, out: Out):
   c.stageIndex = i;
   const s = p.session.stages[i]!;
   c.stage = emptyStage(c.t);
-  c.stage.gates = s.gates.map(() => 'pending');
-  c.stage.monitorNext = s.monitors.map((m) => {
+  c.stage.gates = genericMap(s.gates, () => 'pending');
+  c.stage.monitorNext = genericMap<Monitor, number | null>(s.monitors, (m) => {
     switch (m.schedule.kind) {
       case 'every':
         return c.t;
@@ -1172,7 +1202,7 @@ function exitStage(p: Plan, c: SessionContext, out: Out, rule?: Rule): void {
   stopDelivery(p, c, out, rule);
   if (c.stage.resumedAt !== null) c.stage.active = active;
   c.stage.resumedAt = null;
-  c.stage.monitorNext = [];
+  c.stage.monitorNext = generic();
   out.push({ type: 'stage', stage: s.name, phase: 'exit', span: s.span, at: c.t, ...(rule ? { rule: rule.id } : {}) });
 }
 
@@ -1240,8 +1270,8 @@ function stopStage(p: Plan, c: SessionContext, name: string, rule: Rule, out: Ou
       stopDelivery(p, c, out, rule);
       if (c.stage.resumedAt !== null) c.stage.active = activeMinutes(c);
       c.stage.resumedAt = null;
-      c.stage.pausers = [];
-      c.stage.gates = c.stage.gates.map(() => 'passed');
+      c.stage.pausers = generic();
+      c.stage.gates = genericMap(c.stage.gates, () => 'passed');
       c.stage.ready = true;
       const s = currentStage(p, c);
       out.push({ type: 'stage', stage: s.name, phase: 'stop', rule: rule.id, span: rule.span, at: c.t });
@@ -1327,7 +1357,7 @@ function act(p: Plan, c: SessionContext, r: Rule, a: Action, out: Out, stops: { 
         return;
       }
       if (free(p, c, a.role) > 0) {
-        if (minutes !== null && minutes > 0) c.busy.push({ role: a.role, until: c.t + minutes, rule: r.id, ...who(c) });
+        if (minutes !== null && minutes > 0) c.busy.push(busyEntry(a.role, c.t + minutes, r.id, c.who));
         out.push({ type: 'attend', role: a.role, status: 'assigned', ...(minutes !== null ? { minutes } : {}), ...(within !== null ? { within } : {}), ...by });
       } else if (within !== null && within > 0) {
         c.pending.push({ role: a.role, ...who(c), deadline: c.t + within, minutes, within, rule: r.id, span: a.span });
@@ -1342,6 +1372,10 @@ function act(p: Plan, c: SessionContext, r: Rule, a: Action, out: Out, stops: { 
 }
 
 const who = (c: SessionContext): { participant?: string } => (c.who !== undefined ? { participant: c.who } : {});
+
+/** A `busy` entry, always one of two literal shapes (a spread in the literal would give it a map of its own). */
+const busyEntry = (role: string, until: number, rule: string, participant: string | undefined): StaffState['busy'][number] =>
+  participant !== undefined ? { role, until, rule, participant } : { role, until, rule };
 
 function finish(c: SessionContext, o: SessionOutput): void {
   if (!c.outcome) c.outcome = o;
@@ -1449,7 +1483,7 @@ export function assignPending(p: Plan, c: StaffState, out: Out): void {
     if (free(p, c, q.role) <= 0) continue;
     c.pending.splice(c.pending.indexOf(q), 1);
     const pt = q.participant !== undefined ? { participant: q.participant } : {};
-    if (q.minutes !== null && q.minutes > 0) c.busy.push({ role: q.role, until: c.t + q.minutes, rule: q.rule, ...pt });
+    if (q.minutes !== null && q.minutes > 0) c.busy.push(busyEntry(q.role, c.t + q.minutes, q.rule, q.participant));
     out.push({
       type: 'attend',
       ...pt,

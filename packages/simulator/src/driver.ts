@@ -60,6 +60,7 @@ import {
   type SessionOutput,
 } from '@kapspec/runtime';
 import type { Exposure, MeasureReader, Rng, Scenario, ScenarioParticipant } from './model.js';
+import { generic, genericFilter } from './arrays.js';
 import { createRng, forkLabel } from './rng.js';
 import { irHash } from './trace-io.js';
 import { actorStepper, engineStepper, type StepperKind } from './stepper.js';
@@ -183,8 +184,8 @@ function convert(d: Dose, to: DoseUnit, weightKg: number): number | null {
 class ExposureTracker {
   /** Bumped whenever what was delivered changes course (a truth at the same minute and version is the same truth). */
   version = 0;
-  private readonly closed: Segment[] = [];
-  private open: OpenInfusion[] = [];
+  private readonly closed: Segment[] = generic();
+  private open: OpenInfusion[] = generic();
   /** Closed amounts by drug (bolus + finished segments). */
   private readonly closedDose = new Map<string, number>();
 
@@ -258,7 +259,7 @@ class ExposureTracker {
         } else {
           this.checkpoint(inf, t, e.delivered);
           inf.running = false;
-          this.open = this.open.filter((x) => x !== inf);
+          this.open = genericFilter(this.open, (x) => x !== inf);
         }
         return;
       }
@@ -288,7 +289,7 @@ class ExposureTracker {
             inf.running = false;
             this.version++;
           }
-          this.open = this.open.filter((x) => x.stage !== e.stage);
+          this.open = genericFilter(this.open, (x) => x.stage !== e.stage);
         }
         return;
       default:
@@ -396,8 +397,13 @@ interface Member {
   cacheVersion: number;
   cache: Readonly<Record<string, number>> | null;
   done: boolean;
-  /** The reader of the measure last read in a row of quiet readings (`quietRow`), and its bounds. */
-  row: RowReader | null;
+  /**
+   * The reader of the measure last read in a row of quiet readings
+   * (`quietRow`), and its bounds; at first one of no measure (an object from
+   * the start: a field that changes from null to an object costs V8 a
+   * recompile of the code that read it).
+   */
+  row: RowReader;
 }
 
 interface RowReader {
@@ -422,6 +428,10 @@ interface RowReader {
   /** `uniforms.firstAtMost(r)` for the last radius r asked about. */
   r: number;
   aMost: number;
+}
+
+function rowOf(measure: string, reader: MeasureReader | undefined): RowReader {
+  return { measure, reader, version: -1, bounded: false, lo: 0, hi: 0, nlo: Infinity, nhi: -Infinity, r: 0, aMost: -1 };
 }
 
 interface Continuous {
@@ -538,7 +548,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     cacheVersion: -1,
     cache: null,
     done: false,
-    row: null,
+    row: rowOf('', undefined),
   }));
   const byId = new Map(members.map((m) => [m.id, m]));
   const memberOf = (participant: string | undefined): Member | undefined => (participant === undefined ? (group ? undefined : members[0]) : byId.get(participant));
@@ -848,9 +858,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
   /** The reader of measure `name` of `m` with bounds on its truth for the exposure now, or null (the model gives none). */
   const rowReader = (m: Member, name: string): RowReader | null => {
     let row = m.row;
-    if (row === null || row.measure !== name) {
-      row = m.row = { measure: name, reader: m.scenario.physiology.reader?.(name), version: -1, bounded: false, lo: 0, hi: 0, nlo: Infinity, nhi: -Infinity, r: 0, aMost: -1 };
-    }
+    if (row.measure !== name) row = m.row = rowOf(name, m.scenario.physiology.reader?.(name));
     if (row.reader === undefined) return null;
     const version = m.exposure.version;
     if (row.version !== version) {

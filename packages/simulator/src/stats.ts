@@ -498,7 +498,8 @@ interface ParticipantView {
   outcome: string | undefined;
   doseStart: number | undefined;
   readonly admins: Map<string, Administration>;
-  pre: { sbp?: number; dbp?: number; hr?: number };
+  /** Readings before the first dose, and rises at 40 min: every field present from the start (one object shape). */
+  pre: { sbp: number | undefined; dbp: number | undefined; hr: number | undefined };
   maxSbp: number;
   maxDbp: number;
   post: number;
@@ -507,7 +508,7 @@ interface ParticipantView {
   dbp110: boolean;
   rise40: boolean;
   rise25: boolean;
-  at40: { sbp?: number; dbp?: number; hr?: number };
+  at40: { sbp: number | undefined; dbp: number | undefined; hr: number | undefined };
   readonly firstEvent: Map<string, number>;
 }
 
@@ -525,7 +526,7 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, 
       outcome: undefined,
       doseStart: undefined,
       admins: new Map(),
-      pre: {},
+      pre: { sbp: undefined, dbp: undefined, hr: undefined },
       maxSbp: -Infinity,
       maxDbp: -Infinity,
       post: 0,
@@ -534,7 +535,7 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, 
       dbp110: false,
       rise40: false,
       rise25: false,
-      at40: {},
+      at40: { sbp: undefined, dbp: undefined, hr: undefined },
       firstEvent: new Map(),
     });
   }

@@ -16,6 +16,7 @@
  * scaled by how much of the planned effect was present at their onset.
  */
 import type { IR, Session } from '@kapspec/runtime';
+import { generic } from '../arrays.js';
 import type { Exposure, Rng, Scenario, ScenarioParticipant } from '../model.js';
 import { createRng, forkLabel } from '../rng.js';
 import type { TraceParticipant } from '../trace.js';
@@ -225,7 +226,9 @@ export function calibratedModel(ir: IR, options: CalibratedOptions): Scenario {
     const sessionDraw = { z: draw.z, slow: draw.slow, surge: adverse.surge, desaturation: adverse.desaturation };
     const physiology = new ParticipantPhysiology(ir.measures, patient, sessionDraw, { ivProfile, planned, managed: options.afterSevereEpisode === true });
     const profile: TraceParticipant = { id, age: patient.age, weightKg: patient.weightKg, baseline: physiology.baselineValues(), flags };
-    const events = adverse.events.filter((e) => e.name !== undefined).map((e) => ({ t: e.t, name: e.name! }));
+    // (A generic array: most sessions have no event, some have several.)
+    const events = generic<{ t: number; name: string }>();
+    for (const e of adverse.events) if (e.name !== undefined) events.push({ t: e.t, name: e.name });
     participants.push({ profile, physiology, events });
   }
 
