@@ -454,10 +454,15 @@ const cloneInfusion = (x: Infusion): Infusion => ({
  * makes these arrays, some empty and some not, so a Monte Carlo run would
  * pay for recompiling the engine's hottest functions several times over.
  */
+const EMPTY_GENERIC: unknown[] = [null];
+EMPTY_GENERIC.pop();
+/**
+ * (A copy of one empty array of that kind: one array literal in a helper
+ * would be a single allocation site for every such array, which V8 soon
+ * decides to allocate straight in the old generation, long-lived or not.)
+ */
 function generic<T>(): T[] {
-  const a: (T | null)[] = [null];
-  a.pop();
-  return a as T[];
+  return EMPTY_GENERIC.slice() as T[];
 }
 
 /** `xs.map(f)`, as a `generic` array. */
