@@ -59,7 +59,7 @@ import {
   type SessionContext,
   type SessionOutput,
 } from '@kapspec/runtime';
-import type { Exposure, MeasureReader, Rng, Scenario, ScenarioParticipant } from './model.js';
+import type { Exposure, MeasureReader, Rng, Scenario, ScenarioParticipant, UniformNoise } from './model.js';
 import { generic, genericFilter } from './arrays.js';
 import { createRng, forkLabel } from './rng.js';
 import { irHash } from './trace-io.js';
@@ -425,13 +425,25 @@ interface RowReader {
    */
   nlo: number;
   nhi: number;
-  /** `uniforms.firstAtMost(r)` for the last radius r asked about. */
+  /** `uniforms.firstAtMost(r)` for the last radius r asked about (-1: no such path in this row). */
   r: number;
   aMost: number;
+  /** The reading of the lower bound with the lowest known quiet noise: quiet as far as its value goes. */
+  anchor: number;
+}
+
+/** After the known quiet noises of `row` grew: the first uniform that keeps a noise inside them, and the anchor. */
+function widen(row: RowReader, uniforms: UniformNoise): void {
+  const r = Math.min(-row.nlo, row.nhi);
+  if (r !== row.r) {
+    row.r = r;
+    row.aMost = r > 0 ? uniforms.firstAtMost(r) : -1;
+  }
+  row.anchor = row.reader!.read(row.lo, row.nlo);
 }
 
 function rowOf(measure: string, reader: MeasureReader | undefined): RowReader {
-  return { measure, reader, version: -1, bounded: false, lo: 0, hi: 0, nlo: Infinity, nhi: -Infinity, r: 0, aMost: -1 };
+  return { measure, reader, version: -1, bounded: false, lo: 0, hi: 0, nlo: Infinity, nhi: -Infinity, r: 0, aMost: -1, anchor: 0 };
 }
 
 interface Continuous {
@@ -901,27 +913,18 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     const due = machine.nextDue() ?? Infinity;
     const first = tick;
     // The last reading taken on the bounds alone (its truth not yet worked out): its minute, clock reading and
-    // noise, or (NaN noise) the two uniforms the noise is made of, not yet worked out either.
+    // noise, or (NaN noise) the two uniforms the noise is made of, not yet worked out either. (Plain locals,
+    // read by no closure: a variable a closure reads lives on the heap, and each double stored in it is a new
+    // object, which for a row's every minute adds up.)
     let heldAt = Number.NaN;
     let heldMs = 0;
     let heldNoise = 0;
     let heldA = 0;
     let heldB = 0;
     // The known quiet noises (`RowReader.nlo`/`nhi`), when the model's noise is made of two uniforms: a reading
-    // whose first uniform is at most `aMost` has its noise in [-r, r], inside them, and so is quiet as far as
-    // its value goes (`anchor`, a reading of that value, asks the engine about the time alone).
+    // whose first uniform is at most `row.aMost` has its noise in [-r, r], inside them, and so is quiet as far
+    // as its value goes (`row.anchor`, a reading of that value, asks the engine about the time alone).
     const uniforms = reader.uniforms;
-    let aMost = -1;
-    let anchor = 0;
-    const widen = () => {
-      const r = Math.min(-row.nlo, row.nhi);
-      if (r !== row.r) {
-        row.r = r;
-        row.aMost = r > 0 ? uniforms!.firstAtMost(r) : -1;
-      }
-      aMost = row.aMost;
-      anchor = reader.read(row.lo, row.nlo);
-    };
     if (uniforms !== undefined) {
       // The known quiet noises still quiet: the lowest and the highest reading they give, at this row's first
       // minute. None known yet: try the noises of a first uniform of 0.99 (about ±3 sd for a normal noise).
@@ -930,24 +933,23 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
         row.nlo = uniforms.noiseOf(0.99, 0.5);
         row.nhi = uniforms.noiseOf(0.99, 0);
       }
-      if (row.nlo <= row.nhi && machine.quietAt(name, reader.read(row.lo, row.nlo), ms) && machine.quietAt(name, reader.read(row.hi, row.nhi), ms)) widen();
+      if (row.nlo <= row.nhi && machine.quietAt(name, reader.read(row.lo, row.nlo), ms) && machine.quietAt(name, reader.read(row.hi, row.nhi), ms)) widen(row, uniforms);
       else {
         row.nlo = Infinity;
         row.nhi = -Infinity;
+        row.r = Number.NaN;
+        row.aMost = -1;
       }
     }
-    /** Whether the row may go on to tick `k` (the loop's condition below). */
-    const within = (k: number) => {
-      const at = k * resolution;
-      return at < inputAt && at < horizon && at * MINUTE < due;
-    };
     // Whether the engine's time allows a quiet reading at every minute the row can reach: then the readings of
-    // the known quiet noises need no question to the engine at all (`quietAt` turns false only once, as time goes).
+    // the known quiet noises need no question to the engine at all (`quietAt` turns false only once, as time
+    // goes). `reaches(k)`: the row may go on to tick k (the loop's condition below).
+    const reaches = (k: number) => k * resolution < inputAt && k * resolution < horizon && k * resolution * MINUTE < due;
     let allTimes = false;
-    if (aMost >= 0 && within(tick)) {
+    if (row.aMost >= 0 && reaches(tick)) {
       let last = tick;
-      while (last < tick + 4096 && within(last + 1)) last++;
-      allTimes = !within(last + 1) && machine.quietAt(name, anchor, last * resolution * MINUTE);
+      while (last < tick + 4096 && reaches(last + 1)) last++;
+      allTimes = !reaches(last + 1) && machine.quietAt(name, row.anchor, last * resolution * MINUTE);
     }
     /** The reading at minute `at` (clock reading `ms`) with `noise`, its truth worked out: the clock set there. */
     const exact = (at: number, ms: number, noise: number): number => {
@@ -959,11 +961,9 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       if (v === undefined) throw new SimulationError(`the model bounds "${name}" but gives no true value of it at minute ${at}`);
       return reader.read(v, noise);
     };
-    const takeHeld = () => {
-      if (Number.isNaN(heldAt)) return;
-      const reading = exact(heldAt, heldMs, Number.isNaN(heldNoise) ? uniforms!.noiseOf(heldA, heldB) : heldNoise);
-      heldAt = Number.NaN;
-      if (!machine.quiet(name, reading)) throw new SimulationError(`the model's bounds on "${name}" (${row.lo} to ${row.hi}) do not hold at minute ${t}`);
+    /** Applies the reading held back (`exact`): quiet, as the bounds said. */
+    const applyHeld = (at: number, ms: number, noise: number) => {
+      if (!machine.quiet(name, exact(at, ms, noise))) throw new SimulationError(`the model's bounds on "${name}" (${row.lo} to ${row.hi}) do not hold at minute ${t}`);
     };
     for (;;) {
       const at = tick * resolution;
@@ -974,7 +974,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
         const a = m.rng.next();
         const b = m.rng.next();
         tick++;
-        if (a <= aMost && (allTimes || machine.quietAt(name, anchor, ms))) {
+        if (a <= row.aMost && (allTimes || machine.quietAt(name, row.anchor, ms))) {
           heldAt = at;
           heldMs = ms;
           heldNoise = Number.NaN;
@@ -994,11 +994,14 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
         if (uniforms !== undefined && (noise < row.nlo || noise > row.nhi)) {
           if (noise < row.nlo) row.nlo = noise;
           if (noise > row.nhi) row.nhi = noise;
-          widen();
+          widen(row, uniforms);
         }
         continue;
       }
-      takeHeld();
+      if (!Number.isNaN(heldAt)) {
+        applyHeld(heldAt, heldMs, Number.isNaN(heldNoise) ? uniforms!.noiseOf(heldA, heldB) : heldNoise);
+        heldAt = Number.NaN;
+      }
       const reading = exact(at, ms, noise);
       if (machine.quiet(name, reading)) continue;
       // Not quiet: as `measureNow` records and sends it; the row ends here.
@@ -1009,7 +1012,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
       answerAll();
       return true;
     }
-    takeHeld();
+    if (!Number.isNaN(heldAt)) applyHeld(heldAt, heldMs, Number.isNaN(heldNoise) ? uniforms!.noiseOf(heldA, heldB) : heldNoise);
     return tick > first;
   };
 
