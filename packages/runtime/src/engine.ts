@@ -446,6 +446,9 @@ const cloneInfusion = (x: Infusion): Infusion => ({
 
 // ── Arrays of one elements kind ──────────────────────────────────────────
 
+const EMPTY_GENERIC: unknown[] = [null];
+EMPTY_GENERIC.pop();
+
 /**
  * An empty array of V8's generic elements kind from the start. A `[]`
  * literal (or `map` of an empty array) starts as small integers and changes
@@ -453,13 +456,9 @@ const cloneInfusion = (x: Infusion): Infusion => ({
  * only one kind deoptimizes when the other comes. Every simulated session
  * makes these arrays, some empty and some not, so a Monte Carlo run would
  * pay for recompiling the engine's hottest functions several times over.
- */
-const EMPTY_GENERIC: unknown[] = [null];
-EMPTY_GENERIC.pop();
-/**
- * (A copy of one empty array of that kind: one array literal in a helper
+ * A copy of one empty array of that kind, not a literal here: one literal
  * would be a single allocation site for every such array, which V8 soon
- * decides to allocate straight in the old generation, long-lived or not.)
+ * allocates straight in the old generation, long-lived or not.
  */
 function generic<T>(): T[] {
   return EMPTY_GENERIC.slice() as T[];

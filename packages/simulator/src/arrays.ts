@@ -5,13 +5,14 @@
  * kind only and is not thrown away when the first object arrives.
  */
 
-/** An empty array of V8's generic elements kind. */
 const EMPTY_GENERIC: unknown[] = [null];
 EMPTY_GENERIC.pop();
+
 /**
- * (A copy of one empty array of that kind: one array literal in a helper
- * would be a single allocation site for every such array, which V8 soon
- * decides to allocate straight in the old generation, long-lived or not.)
+ * An empty array of V8's generic elements kind: a copy of one such array,
+ * not a literal here (one literal would be a single allocation site for
+ * every such array, which V8 soon allocates straight in the old
+ * generation, long-lived or not).
  */
 export function generic<T>(): T[] {
   return EMPTY_GENERIC.slice() as T[];

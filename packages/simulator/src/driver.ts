@@ -400,8 +400,7 @@ interface Member {
   /**
    * The reader of the measure last read in a row of quiet readings
    * (`quietRow`), and its bounds; at first one of no measure (an object from
-   * the start: a field that changes from null to an object costs V8 a
-   * recompile of the code that read it).
+   * the start, so the field keeps one type).
    */
   row: RowReader;
 }
@@ -425,8 +424,9 @@ interface RowReader {
    */
   nlo: number;
   nhi: number;
-  /** `uniforms.firstAtMost(r)` for the last radius r asked about (-1: no such path in this row). */
+  /** The radius of the known quiet noises (the smaller side), as `aMost` was worked out for. */
   r: number;
+  /** `uniforms.firstAtMost(r)`: -1 while no first uniform is known to keep a noise quiet. */
   aMost: number;
   /** The reading of the lower bound with the lowest known quiet noise: quiet as far as its value goes. */
   anchor: number;
@@ -913,9 +913,7 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
     const due = machine.nextDue() ?? Infinity;
     const first = tick;
     // The last reading taken on the bounds alone (its truth not yet worked out): its minute, clock reading and
-    // noise, or (NaN noise) the two uniforms the noise is made of, not yet worked out either. (Plain locals,
-    // read by no closure: a variable a closure reads lives on the heap, and each double stored in it is a new
-    // object, which for a row's every minute adds up.)
+    // noise, or (NaN noise) the two uniforms the noise is made of, not yet worked out either.
     let heldAt = Number.NaN;
     let heldMs = 0;
     let heldNoise = 0;

@@ -135,6 +135,10 @@ class Sfc32 implements Rng {
  * fraction give the same stream.
  */
 export function createRng(seed: number): Rng {
+  return rootOf(seed);
+}
+
+function rootOf(seed: number): Sfc32 {
   const s = seed >>> 0;
   return new Sfc32(mix32(s), mix32(s ^ 0x6a09e667));
 }
@@ -147,8 +151,7 @@ export function createRng(seed: number): Rng {
  */
 export function runSeed(seed: number, i: number): number {
   const label = `run:${i}`;
-  const s = seed >>> 0;
-  const child = new Sfc32(mix32(s), mix32(s ^ 0x6a09e667)).forkHashed(hashString(label, SALT_HI), hashString(label, SALT_LO));
+  const child = rootOf(seed).forkHashed(hashString(label, SALT_HI), hashString(label, SALT_LO));
   return Math.floor(child.next() * 4294967296) >>> 0;
 }
 
