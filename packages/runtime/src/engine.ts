@@ -465,9 +465,9 @@ function generic<T>(): T[] {
 }
 
 /** `xs.map(f)`, as a `generic` array. */
-function genericMap<S, T>(xs: readonly S[], f: (x: S, i: number) => T): T[] {
+function genericMap<S, T>(xs: readonly S[], f: (x: S) => T): T[] {
   const out = generic<T>();
-  for (let i = 0; i < xs.length; i++) out.push(f(xs[i]!, i));
+  for (let i = 0; i < xs.length; i++) out.push(f(xs[i]!));
   return out;
 }
 
@@ -1378,7 +1378,7 @@ function act(p: Plan, c: SessionContext, r: Rule, a: Action, out: Out, stops: { 
 const who = (c: SessionContext): { participant?: string } => (c.who !== undefined ? { participant: c.who } : {});
 
 /** A `busy` entry, always one of two literal shapes (a spread in the literal would give it a map of its own). */
-const busyEntry = (role: string, until: number, rule: string, participant: string | undefined): StaffState['busy'][number] =>
+const busyEntry = (role: string, until: number, rule: string, participant: string | undefined): Busy =>
   participant !== undefined ? { role, until, rule, participant } : { role, until, rule };
 
 function finish(c: SessionContext, o: SessionOutput): void {

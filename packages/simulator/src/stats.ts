@@ -498,7 +498,7 @@ interface ParticipantView {
   outcome: string | undefined;
   doseStart: number | undefined;
   readonly admins: Map<string, Administration>;
-  /** Readings before the first dose, and rises at 40 min: every field present from the start (one object shape). */
+  /** The last readings before the first dose (every field present from the start: one object shape). */
   pre: { sbp: number | undefined; dbp: number | undefined; hr: number | undefined };
   maxSbp: number;
   maxDbp: number;
@@ -508,6 +508,7 @@ interface ParticipantView {
   dbp110: boolean;
   rise40: boolean;
   rise25: boolean;
+  /** The rises from `pre` read 40 min after the first dose (every field present from the start, like `pre`). */
   at40: { sbp: number | undefined; dbp: number | undefined; hr: number | undefined };
   readonly firstEvent: Map<string, number>;
 }
