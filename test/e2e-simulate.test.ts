@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseTrace } from '../packages/simulator/src/index.js';
@@ -31,6 +31,27 @@ describe('kapspec simulate (real binary)', () => {
     expect(a.stdout).toMatch(/\nOutcomes?: .+\.\n$/);
     const b = await kapspec(['simulate', file]);
     expect(b.stdout).toBe(a.stdout);
+  });
+
+  it('a stage lasting weeks: simulate, test and stats refuse it naming the stage (exit 2); open-ended, it runs to the 24 h horizon', async () => {
+    const tutorial = readFileSync('docs/snippets/tutorial-5.kap', 'utf8');
+    expect(tutorial).toContain('stage infusion duration 40 min');
+    expect(tutorial).toContain('duration at least 60 min');
+    const bounded = join(tmp, 'weeks.kap');
+    writeFileSync(bounded, tutorial.replace('stage infusion duration 40 min', 'stage infusion duration 100000 weeks').replace('duration at least 60 min', 'duration 60 min'));
+    for (const args of [['simulate', bounded], ['simulate', bounded, '--model', 'adversarial'], ['test', bounded, '--runs', '1'], ['stats', bounded, '--sessions', '1']]) {
+      const r = await kapspec(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^kapspec \w+: cannot \w+ .*weeks\.kap: session "dosing" can last up to 1,008,000,075 minutes \(700,000 days\) \(stage "infusion" at line \d+ lasts 1,008,000,000 minutes \(700,000 days\)\), .*the simulator runs at most 10,080 minutes \(7 days\) of a session\. Check the stage durations' units\.\n$/);
+      expect(r.stderr).not.toMatch(STACK);
+    }
+    // Open-ended (the recovery has no upper bound): the simulation stops at 24 h, and the adversarial model draws nothing beyond it.
+    const open = join(tmp, 'weeks-open.kap');
+    writeFileSync(open, tutorial.replace('stage infusion duration 40 min', 'stage infusion duration 100000 weeks'));
+    const r = await kapspec(['simulate', open, '--model', 'adversarial']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe('');
   });
 
   it('--out writes a trace that parses, for the seed given', async () => {

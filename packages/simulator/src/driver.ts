@@ -85,7 +85,7 @@ export interface SimulateOptions {
   readonly scenario: Scenario;
   /** Seed of the measurement-noise streams (recorded in the header). */
   readonly seed: number;
-  /** Stop here if the session has not reached an outcome. Default: `defaultHorizonMinutes`. */
+  /** Stop here if the session has not reached an outcome (at most `MAX_HORIZON_MINUTES`). Default: `defaultHorizonMinutes`. */
   readonly horizonMinutes?: number;
   /** Truth samples and continuous readings every this many minutes. Default `DEFAULT_RESOLUTION_MINUTES`. */
   readonly resolutionMinutes?: number;
@@ -154,6 +154,44 @@ export function longestSessionMinutes(session: Session): number | null {
 export function defaultHorizonMinutes(session: Session): number {
   const longest = longestSessionMinutes(session);
   return longest === null ? UNBOUNDED_HORIZON_MINUTES : HORIZON_FACTOR * longest;
+}
+
+/**
+ * The longest stretch of a session the simulator runs: 7 days. It samples
+ * the participant every resolution minute, so a session planned to last
+ * months would not finish (and its trace would not fit in memory). A KAP
+ * session lasts hours; a longer one is almost surely a unit slip (`weeks`
+ * for `min`). A simulation choice, not a clinical figure.
+ */
+export const MAX_HORIZON_MINUTES = 7 * 24 * 60;
+
+const count = (x: number) => Math.round(x).toLocaleString('en');
+/** `minutes`, and in days when that is more than a day. */
+const span = (minutes: number) => `${count(minutes)} minutes${minutes > 1440 ? ` (${count(minutes / 1440)} days)` : ''}`;
+
+/** Why `horizon` minutes of `session` are more than the simulator runs, naming the longest stage. */
+function horizonTooLong(session: Session, horizon: number, given: boolean): string {
+  let longest: Session['stages'][number] | undefined;
+  let minutes = -1;
+  for (const s of session.stages) {
+    const d = s.duration.exact ?? s.duration.atMost ?? s.duration.atLeast ?? 0;
+    if (d > minutes) [longest, minutes] = [s, d];
+  }
+  const why = given
+    ? `a horizon of ${span(horizon)} was asked for`
+    : `session "${session.name}" can last up to ${span(horizon / HORIZON_FACTOR)}${longest ? ` (stage "${longest.name}" at line ${longest.span.line} lasts ${span(minutes)})` : ''}, so its simulation would run ${count(horizon)} minutes (${HORIZON_FACTOR} times that)`;
+  return `${why}; the simulator runs at most ${count(MAX_HORIZON_MINUTES)} minutes (7 days) of a session. Check the stage durations' units.`;
+}
+
+/**
+ * The horizon `simulate` uses for `session` by default
+ * (`defaultHorizonMinutes`); a `SimulationError` naming the longest stage
+ * when that is more than `MAX_HORIZON_MINUTES`.
+ */
+export function sessionHorizonMinutes(session: Session): number {
+  const horizon = defaultHorizonMinutes(session);
+  if (horizon > MAX_HORIZON_MINUTES) throw new SimulationError(horizonTooLong(session, horizon, false));
+  return horizon;
 }
 
 // ── Exposure ─────────────────────────────────────────────────────────────
@@ -530,8 +568,9 @@ export function simulate(ir: IR, options: SimulateOptions): Trace {
   const { scenario } = options;
   const resolution = options.resolutionMinutes ?? DEFAULT_RESOLUTION_MINUTES;
   if (!(Number.isFinite(resolution) && resolution > 0)) throw new SimulationError(`resolutionMinutes must be a number > 0, got ${String(resolution)}`);
-  const horizon = options.horizonMinutes ?? defaultHorizonMinutes(session);
+  const horizon = options.horizonMinutes ?? sessionHorizonMinutes(session);
   if (!(Number.isFinite(horizon) && horizon >= 0)) throw new SimulationError(`horizonMinutes must be a finite number >= 0, got ${String(horizon)}`);
+  if (horizon > MAX_HORIZON_MINUTES) throw new SimulationError(horizonTooLong(session, horizon, true));
   const group = ir.setting.mode === 'group';
 
   // Participants.

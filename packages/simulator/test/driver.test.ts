@@ -1,8 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  adversarialArbitrary,
+  calibratedModel,
   defaultHorizonMinutes,
+  MAX_HORIZON_MINUTES,
   scriptedScenario,
+  sessionHorizonMinutes,
   simulate,
   SimulationError,
   UNBOUNDED_HORIZON_MINUTES,
@@ -234,6 +238,37 @@ describe('horizon, sessions and participants', () => {
     const tr = simulate(iv, { session: 'dosing', scenario: scriptedScenario({ participants: [{ id: 'p1', vitals: CALM }] }), seed: 1, horizonMinutes: 30.5 });
     expect(tr.records.at(-1)).toEqual({ t: 30.5, type: 'end', reason: 'horizon' });
     expect(ofType(tr, 'outcome')).toEqual([]);
+  });
+
+  it('a session too long to simulate is refused with its longest stage named, by simulate and by both models', () => {
+    // 2 × (6,000 + 1) minutes is more than a week; 2 × (5,000 + 1) is not.
+    expect(sessionHorizonMinutes(irOf(everyProtocol(5, 5000)).sessions[0]!)).toBe(10_002);
+    const ir = irOf(everyProtocol(5, 6000));
+    const session = ir.sessions[0]!;
+    const message = /session "watchful" can last up to 6,001 minutes \(4 days\) \(stage "watch" at line 8 lasts 6,000 minutes \(4 days\)\), so its simulation would run 12,002 minutes \(2 times that\); the simulator runs at most 10,080 minutes \(7 days\)/;
+    expect(() => sessionHorizonMinutes(session)).toThrow(message);
+    const scenario = scriptedScenario({ participants: [{ id: 'p1', vitals: { sbp: 120 } }] });
+    expect(() => simulate(ir, { scenario, seed: 1 })).toThrow(SimulationError);
+    expect(() => simulate(ir, { scenario, seed: 1 })).toThrow(message);
+    expect(() => calibratedModel(ir, { session: 'watchful', seed: 1 })).toThrow(message);
+    expect(() => adversarialArbitrary(ir, { session: 'watchful' })).toThrow(message);
+    // An explicit horizon: up to the limit, not beyond (never clamped).
+    expect(() => simulate(iv, { session: 'dosing', scenario: scriptedScenario({ participants: [{ id: 'p1', vitals: CALM }] }), seed: 1, horizonMinutes: MAX_HORIZON_MINUTES + 1 })).toThrow(
+      /a horizon of 10,081 minutes \(7 days\) was asked for; the simulator runs at most 10,080 minutes/,
+    );
+    expect(simulate(iv, { session: 'dosing', scenario: scriptedScenario({ participants: [{ id: 'p1', vitals: CALM }] }), seed: 1, horizonMinutes: MAX_HORIZON_MINUTES }).records.at(-1)).toMatchObject({ type: 'end', reason: 'outcome' });
+  });
+
+  it('the adversarial model puts nothing after the horizon of an open-ended session, however long its planned stages', () => {
+    // 1,000 weeks, then an open-ended stage: the simulation stops at 24 h, so onsets, events and absences stay within it.
+    const ir = irOf(everyProtocol(5, 10_080_000).replace('stage rest duration 1 min', 'stage rest duration at least 1 min'));
+    const session = ir.sessions[0]!;
+    expect(sessionHorizonMinutes(session)).toBe(UNBOUNDED_HORIZON_MINUTES);
+    const seed = propertySeed('adversarial times within the horizon');
+    const samples = fc.sample(adversarialArbitrary(ir, { session: 'watchful' }), { seed, numRuns: 200 });
+    const times = samples.flatMap((p) => [...p.participants.flatMap((x) => [...x.excursions.map((e) => e.onset), ...x.events.map((e) => e.t)]), ...p.absences.map((a) => a.gap)]);
+    expect(times.length).toBeGreaterThan(100);
+    expect(Math.max(...times), `seed ${seed}`).toBeLessThanOrEqual(UNBOUNDED_HORIZON_MINUTES);
   });
 
   it('the header names the protocol, session, seed, model and participants', () => {

@@ -28,7 +28,8 @@
  *   the lines the protocol draws, and shrinks toward the smallest crossing;
  * - up to `maxEvents` discrete events: a declared event name at a minute;
  * - (session-wide) staff called away and returning (`AdversarialOptions.staffAbsences`).
- * Minutes range over the session's planned length (`plannedLength`).
+ * Minutes range over the session's planned length (`plannedLength`), or up to
+ * the simulation's horizon when that is shorter (`sessionHorizonMinutes`).
  *
  * Plausibility (named limits, `MEASURE_LIMITS`): the true value of every
  * measure stays inside its band (the declared range intersected with a
@@ -50,6 +51,7 @@ import fc from 'fast-check';
 import type { Expr, IR, Session } from '@kapspec/runtime';
 import type { Physiology, Scenario, ScenarioParticipant } from '../model.js';
 import type { Trace, TraceHeader, TraceParticipant } from '../trace.js';
+import { sessionHorizonMinutes } from '../driver.js';
 import { plannedLength } from './calibrated.js';
 import { BASELINE, POPULATION } from './parameters.js';
 import { vitalKind, type VitalKind } from './physiology.js';
@@ -453,7 +455,8 @@ const rareFlag = () => fc.oneof({ withCrossShrink: true }, { arbitrary: fc.const
  */
 export function adversarialArbitrary(ir: IR, options: AdversarialOptions = {}): fc.Arbitrary<AdversarialParameters> {
   const session = pickSession(ir, options.session);
-  const horizon = Math.max(1, Math.ceil(plannedLength(session)));
+  // Nothing after the simulation's horizon is ever reached (and a session too long to simulate is refused here).
+  const horizon = Math.max(1, Math.ceil(Math.min(plannedLength(session), sessionHorizonMinutes(session))));
   const limits = measureLimits(ir);
   const [nMin, nMax] = participantRange(ir);
   const [aMin, aMax] = ageRange(ir);
@@ -655,6 +658,7 @@ export interface AdversarialScenarioDetails {
 /** The scenario of `params` (deterministic), with the resolved excursions. */
 export function adversarialScenarioDetails(ir: IR, params: AdversarialParameters, options: AdversarialOptions = {}): AdversarialScenarioDetails {
   const session = pickSession(ir, options.session);
+  sessionHorizonMinutes(session);
   const limits = measureLimits(ir);
   const byName = new Map(limits.map((l) => [l.measure, l]));
   const thresholds = measureThresholds(ir, session);

@@ -17,6 +17,7 @@
  */
 import type { IR, Session } from '@kapspec/runtime';
 import { generic } from '../arrays.js';
+import { sessionHorizonMinutes } from '../driver.js';
 import type { Exposure, Rng, Scenario, ScenarioParticipant } from '../model.js';
 import { createRng, forkLabel } from '../rng.js';
 import type { TraceParticipant } from '../trace.js';
@@ -170,6 +171,8 @@ function prepare(ir: IR, name: string): Prepared | undefined {
   if (prepared === undefined) {
     const session = ir.sessions.find((s) => s.name === name);
     if (session === undefined) return undefined;
+    // A session too long to simulate is refused here, before staff absences are drawn over all of it.
+    sessionHorizonMinutes(session);
     prepared = {
       session,
       planned: plannedExposure(session),
