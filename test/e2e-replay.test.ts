@@ -42,6 +42,42 @@ describe('kapspec replay (real binary)', () => {
     expect(r.code).toBe(verdicts.some((v) => v.status === 'failed') ? 1 : 0);
   });
 
+  it('a trace cut short: re-run up to its last record, said so; what it cannot decide is inconclusive, never a failure', async () => {
+    const file = 'docs/snippets/tutorial-5.kap';
+    const trace = join(tmp, 'whole.jsonl');
+    expect((await kapspec(['simulate', file, '--seed', '3', '--out', trace])).code).toBe(0);
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    expect(lines.at(-2)).toMatch(/"type":"end"/);
+    for (const n of [2, 20, 50, 200, lines.length - 2]) {
+      const cut = join(tmp, `cut-${n}.jsonl`);
+      writeFileSync(cut, lines.slice(0, n).join('\n') + '\n');
+      const last = JSON.parse(lines[n - 1]!) as { t?: number };
+      const r = await kapspec(['replay', cut, file]);
+      expect(r.stderr, `first ${n} lines`).toBe('');
+      expect(r.stdout).toContain(`The saved trace is incomplete: it has no end record and stops at t+${last.t ?? 0} min (${n} lines).`);
+      expect(r.stdout).toContain('The re-run agrees with all of the saved trace.');
+      // Cut before the outcome record, whether the session ends is undecided; with it, it is decided.
+      expect(r.stdout).toMatch(n < lines.length - 2 ? /^INCONCLUSIVE +builtin\.terminates +1 run /m : /^PASS +builtin\.terminates +1 run /m);
+      expect(r.stdout).not.toMatch(/^FAIL /m);
+      expect(r.code).toBe(0);
+    }
+  });
+
+  it('an edited trace: the re-run of its inputs, and a note showing the first differing line as saved and as re-run', async () => {
+    const file = 'docs/snippets/tutorial-5.kap';
+    const trace = join(tmp, 'to-edit.jsonl');
+    expect((await kapspec(['simulate', file, '--seed', '3', '--out', trace])).code).toBe(0);
+    const lines = readFileSync(trace, 'utf8').split('\n');
+    const i = lines.findIndex((l) => l.includes('"type":"observe"') && l.includes('"sbp":'));
+    expect(i).toBeGreaterThan(0);
+    const edited = join(tmp, 'edited.jsonl');
+    writeFileSync(edited, [...lines.slice(0, i), lines[i]!.replace(/"sbp":\d+/, '"sbp":250'), ...lines.slice(i + 1)].join('\n'));
+    const r = await kapspec(['replay', edited, file]);
+    expect(r.stdout).toMatch(/The re-run differs from the saved trace from line \d+ on; the verdicts below are the re-run's\./);
+    expect(r.stderr).toMatch(/^kapspec replay: note: the re-run differs from .*edited\.jsonl at line \d+: the trace was edited since it was made, or kapspec's simulator changed\n  saved:  \{.*\n  re-run: \{.*\n$/);
+    expect(r.stderr).not.toMatch(STACK);
+  });
+
   it('a corrupted trace: exit 2, one line naming the line and field, no stack', async () => {
     const trace = join(tmp, 'good.jsonl');
     expect((await kapspec(['simulate', 'examples/individual-iv.kap', '--out', trace])).code).toBe(0);

@@ -29,6 +29,13 @@ export interface ReplayPlan {
   readonly participantIds: readonly string[];
   readonly horizonMinutes?: number;
   readonly resolutionMinutes?: number;
+  /**
+   * The trace has no `end` record: it was cut short (by hand, or a run that
+   * stopped). The re-run then stops at `t`, the time of its last record (the
+   * horizon), and is checked without its own `end` record, so what the saved
+   * part cannot decide is inconclusive.
+   */
+  readonly incomplete?: { readonly t: number };
 }
 
 type Values = Readonly<Record<string, number>>;
@@ -102,13 +109,20 @@ export function replayPlan(trace: Trace): ReplayPlan {
   });
   const staff = records.flatMap((r) => (r.type === 'staff' ? [{ t: r.t, action: r.action, role: r.role }] : []));
   const end = records.find((r): r is Extract<TraceRecord, { type: 'end' }> => r.type === 'end');
+  const last = records.length > 0 ? records[records.length - 1]!.t : 0;
   const resolution = header.parameters['resolution'];
   return {
     scenario: { participants, staff, staffAtStart: header.staff, parameters: header.parameters, model: header.model },
     participantIds: ids,
-    ...(end?.reason === 'horizon' ? { horizonMinutes: end.t } : {}),
+    ...(end === undefined ? { horizonMinutes: last, incomplete: { t: last } } : end.reason === 'horizon' ? { horizonMinutes: end.t } : {}),
     ...(typeof resolution === 'number' && resolution > 0 ? { resolutionMinutes: resolution } : {}),
   };
+}
+
+/** `text` (a serialized trace) without its last line when that is the `end` record. */
+export function withoutEnd(text: string): string {
+  const from = text.lastIndexOf('\n', text.length - 2) + 1;
+  return text.slice(from).includes('"type":"end"') ? text.slice(0, from) : text;
 }
 
 /** The first line (1-based) where two JSONL texts differ, with both lines; undefined when equal. */

@@ -23,9 +23,11 @@ Examples:
 
 The trace's participants, events, staff changes, true vitals and readings are
 sent to the protocol's machine again; the re-run is compared with the saved
-trace (it is identical unless kapspec's runtime changed since), and every
-assert and built-in property is checked on it, printed as \`kapspec test\`
-prints them (failures with their minute-by-minute vignette).
+trace (it is identical unless the trace was edited or kapspec changed
+since), and every assert and built-in property is checked on it, printed
+as \`kapspec test\` prints them (failures with their minute-by-minute
+vignette). A trace cut short (no end record) is re-run up to its last
+record; what that part cannot decide is inconclusive.
 
 A trace made from a different protocol (any change to the .kap file, or
 another file) is refused: the protocol changed since this trace was made.
@@ -53,7 +55,7 @@ export async function runReplay({ io }: CommandContext, traceFile: string, file:
     io.stderr.write(`kapspec replay: cannot read ${traceFile}: ${describeIoError(error)}\n`);
     return EXIT_USAGE;
   }
-  const [sim, models, { loadProtocol, compileAs }, { replayPlan, firstDifference }, verdicts] = await Promise.all([
+  const [sim, models, { loadProtocol, compileAs }, { replayPlan, firstDifference, withoutEnd }, verdicts] = await Promise.all([
     import('@kapspec/simulator'),
     import('../models.js'),
     import('../protocol.js'),
@@ -109,6 +111,12 @@ export async function runReplay({ io }: CommandContext, traceFile: string, file:
       ...(plan.horizonMinutes !== undefined ? { horizonMinutes: plan.horizonMinutes } : {}),
       ...(plan.resolutionMinutes !== undefined ? { resolutionMinutes: plan.resolutionMinutes } : {}),
     });
+  // What of the re-run the saved trace should equal: all of it, or for a trace cut short (no
+  // `end` record) the re-run up to the same time without its own `end` record, of which the
+  // saved text is then the beginning.
+  const incomplete = plan.incomplete;
+  const comparable = (rerunText: string) => (incomplete ? withoutEnd(rerunText) : rerunText);
+  const agrees = (rerunText: string) => (incomplete ? comparable(rerunText).startsWith(text) : rerunText === text);
   let rerun: Trace | undefined;
   let rerunText = '';
   try {
@@ -116,7 +124,7 @@ export async function runReplay({ io }: CommandContext, traceFile: string, file:
     if (fromHeader) {
       rerun = run(fromHeader);
       rerunText = sim.serializeTrace(rerun);
-      if (rerunText !== text) rerun = undefined;
+      if (!agrees(rerunText)) rerun = undefined;
     }
     if (!rerun) {
       rerun = run(plan.scenario);
@@ -127,31 +135,52 @@ export async function runReplay({ io }: CommandContext, traceFile: string, file:
     io.stderr.write(`kapspec replay: cannot re-run ${traceFile}: ${error.message}\n`);
     return EXIT_USAGE;
   }
-  const diff = firstDifference(text, rerunText);
-  const lines = rerunText.split('\n').length - 1;
+  const diff = agrees(rerunText) ? undefined : firstDifference(text, comparable(rerunText));
+  const lines = text.split('\n').length - 1;
+  // A trace cut short is checked as far as it goes: the re-run without its `end` record.
+  const checked: Trace = incomplete ? { ...rerun, records: rerun.records.filter((r) => r.type !== 'end') } : rerun;
 
   const color = useColor(io, io.stdout);
   const style = { tty: io.stdout.isTTY, color, file: p.file };
   const out: string[] = [];
   const n = h.participants.length;
   out.push(`Replayed ${traceFile} against ${file}: protocol "${h.protocol}", session ${h.session}, seed ${h.seed}, ${h.model} model, ${n} participant${n === 1 ? '' : 's'}.`);
-  out.push(diff === undefined ? `The re-run is identical to the saved trace (${lines} lines).` : `The re-run differs from the saved trace from line ${diff.line} on; the verdicts below are the re-run's.`);
+  if (incomplete) {
+    out.push(`The saved trace is incomplete: it has no end record and stops at t+${incomplete.t} min (${lines} lines). Verdicts are for the session up to then; what that cannot decide is inconclusive.`);
+  }
+  out.push(
+    diff === undefined
+      ? incomplete
+        ? 'The re-run agrees with all of the saved trace.'
+        : `The re-run is identical to the saved trace (${lines} lines).`
+      : `The re-run differs from the saved trace from line ${diff.line} on; the verdicts below are the re-run's.`,
+  );
   out.push('');
-  const results = sim.checkProperties(ir, session, rerun);
+  const results = sim.checkProperties(ir, session, checked);
   const rows = results.map((r) => ({ name: r.name, status: r.status, runs: 1, span: r.span, note: r.status === 'passed' ? undefined : r.message }));
   out.push(...verdicts.verdictLines(rows, style));
   for (const r of results) {
     if (r.status !== 'failed') continue;
     out.push('');
-    out.push(sim.renderVignette(ir, rerun, r, { source: p.text, color }).trimEnd());
+    out.push(sim.renderVignette(ir, checked, r, { source: p.text, color }).trimEnd());
   }
   out.push('');
   out.push(`${verdicts.countLine(rows)} (seed ${h.seed}).`);
   io.stdout.write(`${out.join('\n')}\n`);
   if (diff !== undefined) {
-    io.stderr.write(`kapspec replay: note: the re-run differs from ${traceFile} at line ${diff.line}: kapspec's runtime may have changed since the trace was made\n`);
+    // The re-run of an unchanged protocol is exact, so either the file was edited or kapspec changed.
+    io.stderr.write(
+      `kapspec replay: note: the re-run differs from ${traceFile} at line ${diff.line}: the trace was edited since it was made, or kapspec's simulator changed\n` +
+        `  saved:  ${clip(diff.saved ?? '(the saved trace ends here)')}\n` +
+        `  re-run: ${clip(diff.rerun ?? '(the re-run ends here)')}\n`,
+    );
   }
   return results.some((r) => r.status === 'failed') ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/** A trace line shortened for a message. */
+function clip(line: string): string {
+  return line.length <= 160 ? line : `${line.slice(0, 157)}...`;
 }
 
 /** The header's own scenario, if its model can rebuild one; a header it cannot read falls back to playback. */
