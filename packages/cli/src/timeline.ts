@@ -257,7 +257,7 @@ function timelineRows(trace: Trace, group: boolean, paint: Painter): Row[] {
             for (const [id, byStage] of continuous) if (who === 'all' || id === who) byStage.delete(s);
           }
         }
-        push(t, who, describeEmit(e, paint));
+        push(t, who, describeEmit(e, paint, group));
         break;
       }
     }
@@ -309,8 +309,8 @@ function staffKey(onDuty: Readonly<Record<string, number>>, present: Readonly<Re
 }
 
 /** An emitted event in clinical words, coloured by its tone. */
-function describeEmit(e: Readonly<Record<string, unknown>> & { readonly type: string }, paint: Painter): string {
-  const { text, tone } = describeEmitted(e);
+function describeEmit(e: Readonly<Record<string, unknown>> & { readonly type: string }, paint: Painter, group: boolean): string {
+  const { text, tone } = describeEmitted(e, { group });
   return tone === 'alert' ? paint.alert(text) : tone === 'warn' ? paint.warn(text) : text;
 }
 

@@ -119,6 +119,10 @@ function staffing(session: Session, trace: Trace, view: View, group: boolean): V
         if (lv <= 0 || staffCompare(group ? (u.free[l.role] ?? 0) : (u.present[l.role] ?? 0), l.op, req)) break;
       }
       const to = j < snaps.length ? snaps[j]!.t : view.end;
+      // The stage the violation ends in, when it outlasts the one it began in.
+      const until = snaps[j - 1]!.sessionStage;
+      const where = until === stage || to <= s.t ? `in ${stage} from ${showTime(s.t)}` : `from ${showTime(s.t)} (in ${stage})`;
+      const end = to > s.t ? ` to ${showTime(to)}${until !== stage ? ` (in ${until})` : ''}` : '';
       const counted = group ? 'free' : 'present';
       const scale = l.perParticipants ? ` for ${live} participant${live === 1 ? '' : 's'}` : '';
       firstAt = s.t;
@@ -126,7 +130,7 @@ function staffing(session: Session, trace: Trace, view: View, group: boolean): V
         status: 'failed',
         triggered: true,
         span: l.span,
-        message: `"${showLine(l)}" does not hold in ${stage} from ${showTime(s.t)}${to > s.t ? ` to ${showTime(to)}` : ''}: ${actual} ${l.role} ${counted}, ${required} needed${scale}`,
+        message: `"${showLine(l)}" does not hold ${where}${end}: ${actual} ${l.role} ${counted}, ${required} needed${scale}`,
         witness: { from: s.t, to, records: recordsBetween(trace, s.t, to) },
       };
       break;

@@ -24,7 +24,8 @@ export interface Described {
 export interface DescribeOptions {
   /**
    * A group session: a stage's end is the group's, so it is not attributed
-   * to the rule of the participant whose event ended it.
+   * to the rule of the participant whose event ended it; a staffing line
+   * counts the free pool, not who is present.
    */
   readonly group?: boolean;
 }
@@ -95,7 +96,8 @@ export function describeEmitted(e: Readonly<Record<string, unknown>> & { readonl
     case 'staffing.violation':
       if (e['kind'] === 'attend') return { text: `STAFFING: no ${String(e['role'])} was free in time${by}`, tone: 'alert' };
       return {
-        text: `STAFFING: ${String(e['actual'])} ${String(e['role'])} present, ${String(e['op'] ?? '>=')} ${String(e['required'])} required${e['stage'] !== undefined ? ` in ${String(e['stage'])}` : ''}`,
+        // A group's staffing lines count the free pool (present and not attending anyone); an individual session's count who is present.
+        text: `STAFFING: ${String(e['actual'])} ${String(e['role'])} ${options.group === true ? 'free' : 'present'}, ${String(e['op'] ?? '>=')} ${String(e['required'])} required${e['stage'] !== undefined ? ` in ${String(e['stage'])}` : ''}`,
         tone: 'alert',
       };
     case 'input.rejected':

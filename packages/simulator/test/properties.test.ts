@@ -161,6 +161,20 @@ describe('built-in properties that fail', () => {
     expect(byName(rs, 'staffed').status).toBe('failed');
   });
 
+  it('builtin.staffing: a shortfall that outlasts its stage names the stage it begins in and the one it ends in', () => {
+    const b = new TraceBuilder({ protocol: 'Blood pressure every 20 minutes' });
+    const none = { present: { therapist: 0, medical_provider: 1 }, free: { therapist: 0, medical_provider: 1 } };
+    const all = { present: { therapist: 1, medical_provider: 1 }, free: { therapist: 1, medical_provider: 1 } };
+    b.enter(0, 'predose').enter(20, 'infusion');
+    b.staff(110, 'leave', 'therapist').state(110, none);
+    b.enter(120, 'recovery');
+    b.staff(125, 'arrive', 'therapist').state(125, all);
+    const r = byName(checkProperties(ir, 'dosing', b.build()), 'builtin.staffing');
+    expect(r.status).toBe('failed');
+    expect(r.witness).toMatchObject({ from: 110, to: 125 });
+    expect(r.message).toBe('"therapist >= 1" does not hold from t+110 min (in infusion) to t+125 min (in recovery): 0 therapist present, 1 needed');
+  });
+
   it('builtin.staffing: a staffing.violation emitted by the machine (attend, no one free)', () => {
     const b = flagship();
     b.event(30, 'panic').rule(30, 'panic');
