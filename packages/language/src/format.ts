@@ -54,8 +54,9 @@
  * starts before S is printed on its own line; a comment on the same source
  * line as the end of the previous line's content stays a trailing comment on
  * that line; comments before a block's closing `}` stay inside the block; a
- * comment inside an expression (or inside a block header) moves to its own
- * line before whatever follows; comments after the protocol go at the end.
+ * comment inside an item (a clause, a declaration, an expression) moves to
+ * its own line before that item's line, one inside a block header to its own
+ * line after the header; comments after the protocol go at the end.
  * Comment text is kept verbatim, except for trailing blanks of `//` comments.
  *
  * Formatting is idempotent, and the tree of the output equals the tree of the
@@ -521,7 +522,9 @@ class Printer {
    * those after it go before whatever comes next).
    */
   private line(indent: string, text: string, start: number, end: number, gap: RegExp = ITEM_GAP): void {
-    this.flushBefore(start, indent);
+    // Comments inside an item's own source go before it too: they are about it, not about what
+    // follows. (Those inside a block header stay after it, inside the block.)
+    this.flushBefore(gap === HEADER_GAP ? start : end, indent);
     let out = indent + text;
     const src = this.source;
     let at = end;

@@ -362,14 +362,14 @@ describe('format: comments', () => {
       'protocol "p" {\n  population { /* none */\n  }\n\n  events { // none\n  }\n}\n',
     ],
     [
-      'a comment inside an expression moves to its own line before the next item',
+      'a comment inside an expression moves to its own line before its item (it is about that item, not the next)',
       'protocol "p" { session s1 { discharge when a > 1 // first\n and b < 2 /* two */ or c\n assert x always a } }',
-      'protocol "p" {\n  session s1 {\n    discharge when a > 1 and b < 2 or c\n    // first\n    /* two */\n    assert x always a\n  }\n}\n',
+      'protocol "p" {\n  session s1 {\n    // first\n    /* two */\n    discharge when a > 1 and b < 2 or c\n    assert x always a\n  }\n}\n',
     ],
     [
       'comments inside a rule',
       'protocol "p" { session s1 { rule r { // why\n when /* cond */ a for 2 min // sustained\n then notify t, /* and */ escalate e\n resume when b // ok\n } } }',
-      'protocol "p" {\n  session s1 {\n    rule r { // why\n      /* cond */\n      when a for 2 min // sustained\n      then notify t, escalate e\n      /* and */\n      resume when b // ok\n    }\n  }\n}\n',
+      'protocol "p" {\n  session s1 {\n    rule r { // why\n      /* cond */\n      when a for 2 min // sustained\n      /* and */\n      then notify t, escalate e\n      resume when b // ok\n    }\n  }\n}\n',
     ],
     [
       'an events block with comments goes one per line',
