@@ -42,6 +42,20 @@ describe('kapspec replay (real binary)', () => {
     expect(r.code).toBe(verdicts.some((v) => v.status === 'failed') ? 1 : 0);
   });
 
+  it('the same protocol under another path: accepted, and every verdict and vignette names and quotes the file given', async () => {
+    const file = 'examples/flawed/bp-every-20-min.kap';
+    const trace = join(tmp, 'moved.jsonl');
+    expect((await kapspec(['simulate', file, '--model', 'adversarial', '--seed', '4', '--out', trace])).code).toBe(0);
+    const copy = join(tmp, 'copy.kap');
+    writeFileSync(copy, readFileSync(join(ROOT, file), 'utf8'));
+    const r = await kapspec(['replay', trace, copy]);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/The re-run is identical to the saved trace/);
+    const labels = [...r.stdout.matchAll(/(\S+\.kap):\d+/g)].map((m) => m[1]);
+    expect(labels.length).toBeGreaterThanOrEqual(7);
+    expect(new Set(labels)).toEqual(new Set([copy]));
+  });
+
   it('a trace cut short: re-run up to its last record, said so; what it cannot decide is inconclusive, never a failure', async () => {
     const file = 'docs/snippets/tutorial-5.kap';
     const trace = join(tmp, 'whole.jsonl');

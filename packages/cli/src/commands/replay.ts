@@ -156,13 +156,16 @@ export async function runReplay({ io }: CommandContext, traceFile: string, file:
       : `The re-run differs from the saved trace from line ${diff.line} on; the verdicts below are the re-run's.`,
   );
   out.push('');
-  const results = sim.checkProperties(ir, session, checked);
+  // Verdicts name the file given, even when the trace was made under another path (the same
+  // text compiled under that path re-ran it): their lines then quote the file they name.
+  const shown = p.ir;
+  const results = sim.checkProperties(shown, session.name, checked);
   const rows = results.map((r) => ({ name: r.name, status: r.status, runs: 1, span: r.span, note: r.status === 'passed' ? undefined : r.message }));
   out.push(...verdicts.verdictLines(rows, style));
   for (const r of results) {
     if (r.status !== 'failed') continue;
     out.push('');
-    out.push(sim.renderVignette(ir, checked, r, { source: p.text, color }).trimEnd());
+    out.push(sim.renderVignette(shown, checked, r, { source: p.text, color }).trimEnd());
   }
   out.push('');
   out.push(`${verdicts.countLine(rows)} (seed ${h.seed}).`);
