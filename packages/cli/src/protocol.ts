@@ -109,14 +109,14 @@ export function parseSeed(value: string): number {
 /** A decimal number of 0 or more (a rate). */
 export function parseNonNegative(value: string): number {
   const n = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a number of 0 or more (like 0.5)');
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a decimal number of 0 or more, written out (like 0.5; no exponent such as 1e3)');
   return n;
 }
 
 /** A decimal number above 0 (a duration). */
 export function parsePositiveNumber(value: string): number {
   const n = /^(\d+(\.\d*)?|\.\d+)$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number above 0 (like 10)');
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a decimal number above 0, written out (like 10; no exponent such as 1e3)');
   return n;
 }
 
