@@ -1,6 +1,6 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { compile } from '../packages/compiler/src/index.js';
 import { checkProperties, parseTrace } from '../packages/simulator/src/index.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -129,5 +129,62 @@ describe('kapspec replay (real binary)', () => {
   it('a missing trace: exit 2', async () => {
     const r = await kapspec(['replay', 'nope.jsonl', 'examples/individual-iv.kap']);
     expect(r).toMatchObject({ code: 2, stdout: '', stderr: 'kapspec replay: cannot read nope.jsonl: no such file\n' });
+  });
+});
+
+/** The one line of `text` that matches `re` (the test fails if there is not exactly one). */
+function onlyLine(text: string, re: RegExp): string {
+  const found = text.split('\n').filter((l) => re.test(l));
+  expect(found, `one line matching ${re} in:\n${text}`).toHaveLength(1);
+  return found[0]!;
+}
+
+describe('test, then replay of its counterexample (real binary): the same participant and seed', () => {
+  it.each([
+    // Calibrated: the run has a seed of its own (not --seed), and a profile with fractional age and baselines.
+    ['docs/snippets/tutorial-2.kap', 'calibrated'],
+    // Adversarial: the run is the search's seed and a shrunk generated value.
+    ['examples/flawed/bp-every-20-min.kap', 'adversarial'],
+  ])('%s (%s)', async (file, model) => {
+    const cwd = mkdtempSync(join(tmp, 'pair-'));
+    mkdirSync(join(cwd, dirname(file)), { recursive: true });
+    copyFileSync(join(ROOT, file), join(cwd, file));
+
+    const t = await kapspec(['test', file, '--model', model, '--property', 'responsive', '--runs', '50'], { cwd });
+    expect(t.stderr).toBe('');
+    expect(t.code).toBe(1);
+    const replayCommand = /^Replay: kapspec replay (\S+) (\S+)$/m.exec(t.stdout);
+    expect(replayCommand).not.toBeNull();
+    const r = await kapspec(['replay', replayCommand![1]!, replayCommand![2]!], { cwd });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('The re-run is identical to the saved trace');
+
+    const parsed = parseTrace(readFileSync(join(cwd, replayCommand![1]!), 'utf8'));
+    if ('error' in parsed) throw new Error(parsed.error.message);
+    const h = parsed.trace.header;
+
+    // The participant, word for word, and the protocol line naming the trace's seed.
+    const participant = /^Participant p1: /;
+    expect(onlyLine(r.stdout, participant)).toBe(onlyLine(t.stdout, participant));
+    const protocolLine = `Protocol "${h.protocol}", session ${h.session}; seed ${h.seed}, ${h.model} model.`;
+    expect(onlyLine(t.stdout, /^Protocol "/)).toBe(protocolLine);
+    expect(onlyLine(r.stdout, /^Protocol "/)).toBe(protocolLine);
+
+    // The seed line: the trace's seed and model in both; `test` adds the search it came from.
+    const seed = /^Seed \d+, /;
+    const replaySeed = onlyLine(r.stdout, seed);
+    const testSeed = onlyLine(t.stdout, seed);
+    expect(replaySeed).toBe(`Seed ${h.seed}, ${h.model} model.`);
+    expect(testSeed.startsWith(`${replaySeed.slice(0, -1)}: run `)).toBe(true);
+    expect(testSeed).toMatch(h.seed === 1 ? /: run \d+[,( ]/ : /: run \d+ of the search from seed 1 /);
+
+    // Numbers as `simulate` prints them: a calibrated run's seed reproduces its participant there.
+    for (const n of onlyLine(t.stdout, participant).match(/\d+\.\d+/g) ?? []) expect(n).toMatch(/^\d+\.\d{1,2}$/);
+    if (model === 'calibrated') {
+      const sim = await kapspec(['simulate', file, '--model', model, '--seed', String(h.seed)], { cwd });
+      expect(sim.code).toBe(0);
+      expect(`Participant ${sim.stdout.split('\n')[1]}`).toBe(onlyLine(t.stdout, participant));
+    }
   });
 });

@@ -32,7 +32,7 @@ describe('kapspec test (real binary)', () => {
     expect(r.stdout).toMatch(/^FAIL  responsive +\d+ runs  examples\/flawed\/bp-every-20-min\.kap:\d+$/m);
     expect(r.stdout).toContain('FAILED responsive (assert)');
     expect(r.stdout).toContain('Minute by minute');
-    expect(r.stdout).toMatch(/^Seed 1 \(/m);
+    expect(r.stdout).toMatch(/^Seed 1, adversarial model: run \d+/m);
     const replay = /^Replay: (kapspec replay (\S+) (\S+))$/m.exec(r.stdout);
     expect(replay).not.toBeNull();
     expect(replay![3]).toBe(FLAWED);

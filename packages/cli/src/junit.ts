@@ -7,7 +7,7 @@
  * reason in `<system-out>`.
  */
 import type { IR } from '@kapspec/runtime';
-import type { TestReport } from '@kapspec/simulator';
+import { counterexampleSeedLine, type TestReport } from '@kapspec/simulator';
 
 /** Text content and attribute values: the five XML entities; characters XML 1.0 cannot hold are dropped. */
 export function xmlEscape(s: string): string {
@@ -48,7 +48,7 @@ export function junitReport(ir: IR, report: TestReport, file: string): string {
     const head = `    <testcase${attrs({ name: r.name, classname, file: r.span?.file ?? file, line: r.span?.line })}`;
     if (r.status === 'failed') {
       const cx = r.counterexample;
-      const body = [cx?.vignette.trimEnd() ?? r.message, '', `Seed ${r.seed}; failed in ${r.failures} of ${r.runs} runs.`, ...(cx ? [`Trace: ${cx.tracePath}`] : []), ...(r.replay ? [`Replay: ${r.replay}`] : [])].join('\n');
+      const body = [cx?.vignette.trimEnd() ?? r.message, '', counterexampleSeedLine(r) ?? `Seed ${r.seed}; failed in ${r.failures} of ${r.runs} runs.`, ...(cx ? [`Trace: ${cx.tracePath}`] : []), ...(r.replay ? [`Replay: ${r.replay}`] : [])].join('\n');
       out.push(`${head}>`);
       out.push(`      <failure${attrs({ message: r.message, type: r.kind === 'assert' ? 'assert' : 'builtin' })}>${xmlEscape(body)}</failure>`);
       out.push('    </testcase>');

@@ -22,8 +22,8 @@
  * measures the participant model does not produce, and requests nobody
  * answered, are shown as "requested …: no reading".
  */
-import { showMinutes, type IR, type Session } from '@kapspec/runtime';
-import { describeEmitted, type Trace, type TraceRecord } from '@kapspec/simulator';
+import { showMinutes, showNumber, type IR, type Session } from '@kapspec/runtime';
+import { describeEmitted, showProfile, showVital, type Trace, type TraceRecord } from '@kapspec/simulator';
 import { outcomeSpan, spanLine } from './protocol.js';
 
 export interface TimelineOptions {
@@ -33,17 +33,6 @@ export interface TimelineOptions {
 }
 
 const label = (m: string) => m.toUpperCase();
-
-export function showNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(2)));
-}
-
-/** A vital sign: whole numbers as they are, else one decimal. */
-export function showVital(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  return Number.isInteger(v) ? String(v) : v.toFixed(1);
-}
 
 export function showTime(t: number): string {
   return `t+${showNumber(t)}`;
@@ -89,12 +78,7 @@ export function renderTimeline(ir: IR, trace: Trace, options: TimelineOptions): 
   // ── Header ──
   const n = h.participants.length;
   out.push(`Protocol "${h.protocol}", session ${h.session}: seed ${h.seed}, ${h.model} model, ${n} participant${n === 1 ? '' : 's'}.`);
-  for (const p of h.participants) {
-    const base = Object.entries(p.baseline)
-      .map(([k, v]) => `${label(k)} ${showVital(v)}`)
-      .join(', ');
-    out.push(`${p.id}: age ${showNumber(p.age)}, ${showNumber(p.weightKg)} kg; baseline ${base || 'not given'}; flags: ${p.flags.length ? p.flags.join(', ') : 'none'}.`);
-  }
+  for (const p of h.participants) out.push(`${p.id}: ${showProfile(ir, p)}`);
   out.push(`Staff on duty: ${staffList(h.staff)}.`);
   out.push('');
 

@@ -33,7 +33,7 @@ describe('kapspec test (text)', () => {
     for (const b of BUILTIN_NAMES) expect(r.stdout).toMatch(new RegExp(`^(PASS|FAIL|INCONCLUSIVE) +${b.replace('.', '\\.')} `, 'm'));
     expect(r.stdout).toContain('FAILED responsive (assert)');
     expect(r.stdout).toContain('Minute by minute');
-    expect(r.stdout).toMatch(/^Seed 1 \(failed in \d+ of \d+ runs; first in run \d+.*\)\.$/m);
+    expect(r.stdout).toMatch(/^Seed 1, adversarial model: run \d+(, shrunk in \d+ steps?)? \(failed in \d+ of \d+ runs\)\.$/m);
     expect(r.stdout).toContain(`\nTrace: ${TRACE}\n`);
     expect(r.stdout).toContain(`\nReplay: kapspec replay ${TRACE} ${FLAWED}\n`);
     expect(r.stdout).toMatch(/\n\d+ properties: \d+ passed, [1-9]\d* failed.*\(\d+ runs, seed 1\)\.\n$/);

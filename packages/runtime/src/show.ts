@@ -1,12 +1,64 @@
 /**
  * IR expressions, properties and times back to readable `.kap` text: for
  * messages, diagrams, vignettes and apps that show a rule's condition.
+ *
+ * Parentheses follow the language's binding levels (docs/language.md,
+ * "Precedence"): the printer adds only the ones the parser needs to read the
+ * same tree back (`implies` groups to the right, comparisons do not chain, the
+ * other binary operators group to the left, `for`/`during` qualify the whole
+ * condition before them). The one addition beyond that is in the properties
+ * with `within`: a condition that `within` follows is parenthesized unless it
+ * binds at least as tightly as a comparison, so `… implies (a or not b)
+ * within 5 min` cannot be read as `a or (not b within 5 min)`.
  */
 import type { Expr, Property } from './ir.js';
 
-const PRECEDENCE: Record<string, number> = {
-  implies: 1, or: 2, and: 3, '<': 5, '<=': 5, '>': 5, '>=': 5, '==': 5, '!=': 5, '+': 6, '-': 6, '*': 7, '/': 7,
+/** Binding levels, loosest first, as in the parser. */
+const Level = {
+  Condition: 0,
+  Implies: 1,
+  Or: 2,
+  And: 3,
+  Not: 4,
+  Compare: 5,
+  Add: 6,
+  Mul: 7,
+  Neg: 8,
+  Atom: 9,
+} as const;
+type Level = (typeof Level)[keyof typeof Level];
+
+const BINARY_LEVEL: Record<string, Level> = {
+  implies: Level.Implies,
+  or: Level.Or,
+  and: Level.And,
+  '<': Level.Compare,
+  '<=': Level.Compare,
+  '>': Level.Compare,
+  '>=': Level.Compare,
+  '==': Level.Compare,
+  '!=': Level.Compare,
+  '+': Level.Add,
+  '-': Level.Add,
+  '*': Level.Mul,
+  '/': Level.Mul,
 };
+
+function levelOf(e: Expr): Level {
+  switch (e.kind) {
+    case 'for':
+    case 'during':
+      return Level.Condition;
+    case 'not':
+      return Level.Not;
+    case 'neg':
+      return Level.Neg;
+    case 'binary':
+      return BINARY_LEVEL[e.op] ?? Level.Condition;
+    default:
+      return Level.Atom;
+  }
+}
 
 export function showNumber(value: number): string {
   return Number.isInteger(value) ? String(value) : String(Number(value.toFixed(2)));
@@ -28,7 +80,18 @@ export function showTime(t: number): string {
   return `t+${showNumber(t)} min`;
 }
 
-export function showExpr(e: Expr, parent = 0): string {
+/** An expression as `.kap` text, with the parentheses it needs to read back as the same tree. */
+export function showExpr(e: Expr): string {
+  return show(e, Level.Condition);
+}
+
+/** Prints `e` so that it parses back where the grammar expects binding level `min` or tighter. */
+function show(e: Expr, min: Level): string {
+  const text = bare(e);
+  return levelOf(e) < min ? `(${text})` : text;
+}
+
+function bare(e: Expr): string {
   switch (e.kind) {
     case 'measure':
     case 'event':
@@ -51,36 +114,41 @@ export function showExpr(e: Expr, parent = 0): string {
     case 'number':
       return num(e.value, e.unit);
     case 'call':
-      return `${e.fn}(${e.args.map((a) => showExpr(a)).join(', ')})`;
+      // `during a, b` would take the next argument for a stage: parenthesize it unless it is last.
+      return `${e.fn}(${e.args.map((a, i) => show(a, a.kind === 'during' && i < e.args.length - 1 ? Level.Implies : Level.Condition)).join(', ')})`;
     case 'not':
-      return `not ${showExpr(e.operand, 4)}`;
+      return `not ${show(e.operand, Level.Not)}`;
     case 'neg':
-      return `-${showExpr(e.operand, 8)}`;
+      return `-${show(e.operand, Level.Neg)}`;
     case 'binary': {
-      const p = PRECEDENCE[e.op] ?? 0;
-      const text = `${showExpr(e.left, p)} ${e.op} ${showExpr(e.right, p + 1)}`;
-      return p < parent ? `(${text})` : text;
+      const own = levelOf(e);
+      // `implies` groups to the right, comparisons do not chain, the rest group to the left.
+      const [l, r]: [Level, Level] =
+        own === Level.Implies ? [Level.Or, Level.Implies] : own === Level.Compare ? [Level.Add, Level.Add] : [own, (own + 1) as Level];
+      return `${show(e.left, l)} ${e.op} ${show(e.right, r)}`;
     }
-    case 'for': {
-      const text = `${showExpr(e.expr, 1)} for ${showMinutes(e.minutes)}`;
-      return parent > 0 ? `(${text})` : text;
-    }
-    case 'during': {
-      const text = `${showExpr(e.expr, 1)} during ${e.stages.join(', ')}`;
-      return parent > 0 ? `(${text})` : text;
-    }
+    case 'for':
+      return `${show(e.expr, Level.Condition)} for ${showMinutes(e.minutes)}`;
+    case 'during':
+      return `${show(e.expr, Level.Condition)} during ${e.stages.join(', ')}`;
   }
 }
 
+/** A condition followed by `within T`: in parentheses unless it binds at least as tightly as a comparison. */
+function beforeWithin(e: Expr): string {
+  return show(e, Level.Compare);
+}
+
+/** A property as `.kap` text (the part after the assert's name). */
 export function showProperty(p: Property): string {
   switch (p.kind) {
     case 'always':
-      return `always ${showExpr(p.expr, 1)}`;
+      return `always ${showExpr(p.expr)}`;
     case 'never':
-      return `never ${showExpr(p.expr, 1)}`;
+      return `never ${showExpr(p.expr)}`;
     case 'eventually':
-      return `eventually ${showExpr(p.expr, 1)} within ${showMinutes(p.within)}`;
+      return `eventually ${beforeWithin(p.expr)} within ${showMinutes(p.within)}`;
     case 'leadsTo':
-      return `${showExpr(p.cause, 2)} implies ${showExpr(p.effect, 2)} within ${showMinutes(p.within)}`;
+      return `${show(p.cause, Level.Or)} implies ${beforeWithin(p.effect)} within ${showMinutes(p.within)}`;
   }
 }

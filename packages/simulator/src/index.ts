@@ -15,6 +15,7 @@ export {
 } from './properties.js';
 export { renderVignette, type VignetteOptions } from './vignette.js';
 export { describeEmitted, showDose, type Described, type DescribeOptions, type Tone } from './describe.js';
+export { showProfile, showVital, seedLine, type SearchOrigin } from './show.js';
 export {
   emptyCoverage,
   traceCoverage,
@@ -62,6 +63,7 @@ export {
   testProtocol,
   defaultTracePath,
   replayCommand,
+  counterexampleSeedLine,
   shellQuote,
   TestError,
   DEFAULT_MAX_SHRINK_RUNS,

@@ -37,6 +37,7 @@ import { adversarialArbitrary, adversarialScenario, type AdversarialOptions, typ
 import { calibratedModel } from './models/calibrated.js';
 import { BUILTIN_NAMES, checkProperties, type PropertyResult, type PropertyStatus } from './properties.js';
 import { runSeed } from './rng.js';
+import { seedLine } from './show.js';
 import type { Trace, TraceRecord } from './trace.js';
 import { renderVignette } from './vignette.js';
 
@@ -167,6 +168,16 @@ export function shellQuote(s: string): string {
 
 export function replayCommand(tracePath: string, file: string): string {
   return `kapspec replay ${shellQuote(tracePath)} ${shellQuote(file)}`;
+}
+
+/**
+ * The seed line printed under a counterexample (`seedLine` with the search it
+ * came from): the trace's own seed first, as `replay` prints it.
+ */
+export function counterexampleSeedLine(result: PropertyTestResult): string | undefined {
+  const cx = result.counterexample;
+  if (!cx) return undefined;
+  return seedLine(cx.trace.header, { seed: result.seed, run: cx.run, runs: result.runs, failures: result.failures, shrinkSteps: cx.shrinkSteps });
 }
 
 

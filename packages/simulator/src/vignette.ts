@@ -23,7 +23,7 @@ import type { IR, Session, SourceSpan } from '@kapspec/runtime';
 import { views, type Snapshot, type View } from './joint.js';
 import type { PropertyResult } from './properties.js';
 import { describeEmitted } from './describe.js';
-import { measuresIn, showMinutes, showNumber, showTime } from './show.js';
+import { measuresIn, showMinutes, showNumber, showProfile, showTime, showVital } from './show.js';
 import type { Trace, TraceRecord } from './trace.js';
 
 export interface VignetteOptions {
@@ -57,7 +57,7 @@ export function renderVignette(ir: IR, trace: Trace, result: PropertyResult, opt
   const view = vs.find((v) => v.participant === result.participant) ?? vs[0]!;
   const h = trace.header;
   out.push(`Protocol "${h.protocol}", session ${h.session}; seed ${h.seed}, ${h.model} model.`);
-  if (view.profile) out.push(profileLine(view, vs.length > 1));
+  if (view.profile) out.push(profileLine(ir, view, vs.length > 1));
   if (vs.length > 1) out.push(`Group of ${vs.length}: ${vs.map((v) => v.participant).join(', ')}.`);
   out.push(`Staff on duty at the start: ${staffList(h.staff)}.`);
 
@@ -158,13 +158,9 @@ function where(span: SourceSpan, source: string | undefined): string[] {
   return out;
 }
 
-function profileLine(view: View, group: boolean): string {
+function profileLine(ir: IR, view: View, group: boolean): string {
   const p = view.profile!;
-  const base = Object.entries(p.baseline)
-    .map(([k, v]) => `${label(k)} ${showVital(v)}`)
-    .join(', ');
-  const flags = p.flags.length ? p.flags.join(', ') : 'none';
-  return `${group ? `Participant ${p.id} (shown)` : `Participant ${p.id}`}: age ${p.age}, ${showNumber(p.weightKg)} kg; baseline ${base || 'not given'}; flags: ${flags}.`;
+  return `Participant ${p.id}${group ? ' (shown)' : ''}: ${showProfile(ir, p)}`;
 }
 
 function staffList(s: Readonly<Record<string, number>>): string {
@@ -188,7 +184,6 @@ function staffState(onDuty: Readonly<Record<string, number>>, s: Snapshot): stri
 }
 
 const label = (m: string) => m.toUpperCase();
-const showVital = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
 
 function vital(m: string, s: Snapshot): string {
   const t = s.truth[m];

@@ -166,6 +166,8 @@ export async function runReplay({ io }: CommandContext, traceFile: string, file:
     if (r.status !== 'failed') continue;
     out.push('');
     out.push(sim.renderVignette(shown, checked, r, { source: p.text, color }).trimEnd());
+    out.push('');
+    out.push(sim.seedLine(checked.header));
   }
   out.push('');
   out.push(`${verdicts.countLine(rows)} (seed ${h.seed}).`);

@@ -228,8 +228,7 @@ export async function runTest({ io }: CommandContext, file: string, options: Tes
     out.push('');
     out.push(color ? sim.renderVignette(p.ir, cx.trace, cx.result, { source: p.text, color }).trimEnd() : cx.vignette.trimEnd());
     out.push('');
-    const found = `failed in ${r.failures} of ${r.runs} runs; first in run ${cx.run + 1}${cx.shrinkSteps > 0 ? `, shrunk in ${cx.shrinkSteps} step${cx.shrinkSteps === 1 ? '' : 's'}` : ''}`;
-    out.push(`Seed ${r.seed} (${found}).`);
+    out.push(sim.counterexampleSeedLine(r)!);
     out.push(`Trace: ${cx.tracePath}`);
     out.push(`Replay: ${r.replay ?? ''}`);
   }
