@@ -40,10 +40,30 @@ describe('kapspec stats (real bundled binary, worker threads)', () => {
     expect(two.code).toBe(0);
     expect(two.stderr).toBe('');
     expect(two.stdout).toBe(one.stdout);
-    const report = JSON.parse(two.stdout) as { sessions: number; course: unknown; calibration: { rows: { id: string }[] } };
-    expect(report.course).toEqual({ participants: 70, sessionsPerParticipant: 6 });
+    const report = JSON.parse(two.stdout) as {
+      kapspecStats: number;
+      sessions: number;
+      participants: number;
+      participantSessions: number;
+      outcomes: { count: number }[];
+      course: { participants: number; sessionsPerParticipant: number; perParticipant: { allDischarged: { participants: number; ci: [number, number] } } };
+      calibration: { rows: { id: string }[] };
+    };
+    expect(report.kapspecStats).toBe(2);
+    expect(report.course).toMatchObject({ participants: 70, sessionsPerParticipant: 6 });
+    // 70 people (--sessions), 420 sessions: the outcomes are shares of the sessions.
+    expect(report.participants).toBe(70);
     expect(report.sessions).toBe(420);
+    expect(report.participantSessions).toBe(420);
+    expect(report.outcomes.reduce((k, o) => k + o.count, 0)).toBe(420);
+    expect(report.course.perParticipant.allDischarged.participants).toBeLessThanOrEqual(70);
     expect(report.calibration.rows.map((r) => r.id)).toContain('IV10');
+    // The text says which figures count sessions and which count participants.
+    const text = await kapspec(['stats', IV, '--sessions', '70', '--course', '--workers', '2']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('\nOutcomes per session (share of all 420 sessions, not of participants)\n');
+    expect(text.stdout).toContain('\nPer participant over the course (70 participants, 6 sessions each)\n');
+    expect(text.stdout).not.toContain('Outcomes (share of participants)');
   });
 
   it('bad --sessions: exit 2, one line and a pointer to --help, no stack', async () => {

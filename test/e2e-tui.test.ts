@@ -118,7 +118,10 @@ describe.skipIf(!hasTmux)('kapspec TUI in a real terminal (tmux 120x40)', () => 
     // No line of the view is wider than the terminal, so nothing is cut off; a long name wraps under itself.
     const table = s.slice(s.indexOf('measure'), s.indexOf('Protocol "'));
     for (const line of table.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
-    expect(table).toMatch(/^Outcomes \(share of participants\)\ndischarged +\d+\.\d % +\d+\.\d–\d+\.\d %$/m);
+    // Over courses the outcomes count sessions, and a section counts the participants.
+    expect(table).toMatch(/^Outcomes per session \(share of all 320 sessions, not of participants\)\nsessions discharged +\d+\.\d % +\d+\.\d–\d+\.\d %$/m);
+    expect(table).toMatch(/^Per participant over the course \(40 participants, 8 sessions each\)\n/m);
+    expect(table).toMatch(/^participants discharged +\d+\.\d % +\d+\.\d–\d+\.\d %\nin every session$/m);
     expect(table).toMatch(/^ES13 observed sedation +\d+\.\d % +\d+\.\d–\d+\.\d % +61\.9 % of patients \(REMS\)\n\(event `sedation`\), per\nparticipant over the\ncourse$/m);
     // Under the table: what was run and its seed; then the notes.
     expect(s).toMatch(/Protocol "Intranasal esketamine, supervised sessions", session dosing: 40\s+participants through the course, 8 sessions each \(320 sessions\), seed 1,/);

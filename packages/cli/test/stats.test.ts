@@ -37,8 +37,8 @@ describe('kapspec stats', () => {
     const a = await run(['stats', IV, '--sessions', '3', '--seed', '5', '--workers', '1', '--format', 'json'], { files });
     expect(a.code).toBe(0);
     const report = JSON.parse(a.stdout) as Record<string, unknown>;
-    expect(Object.keys(report)).toEqual(['kapspecStats', 'protocol', 'session', 'seed', 'sessions', 'participantsPerSession', 'participants', 'model', 'profile', 'outcomes', 'rules', 'pause', 'staff', 'sessionLength', 'calibration', 'examples']);
-    expect(report).toMatchObject({ kapspecStats: 1, session: 'dosing', seed: 5, sessions: 3, model: 'calibrated', profile: 'yale' });
+    expect(Object.keys(report)).toEqual(['kapspecStats', 'protocol', 'session', 'seed', 'sessions', 'participantsPerSession', 'participants', 'participantSessions', 'model', 'profile', 'outcomes', 'rules', 'pause', 'staff', 'sessionLength', 'calibration', 'examples']);
+    expect(report).toMatchObject({ kapspecStats: 2, session: 'dosing', seed: 5, sessions: 3, participants: 3, participantSessions: 3, model: 'calibrated', profile: 'yale' });
     const b = await run(['stats', IV, '--sessions', '3', '--seed', '5', '--workers', '2', '--format', 'json'], { files });
     expect(b.stdout).toBe(a.stdout);
   });
@@ -92,15 +92,36 @@ describe('kapspec stats', () => {
     );
     expect(r.stdout).toMatch(/\n {2}ES13 observed sedation \(event `sedation`\), per participant over the course +\d+\.\d %/);
     const j = await run(['stats', IN, '--sessions', '3', '--course', '--workers', '1', '--format', 'json'], { files });
-    const report = JSON.parse(j.stdout) as { course: unknown; sessions: number };
-    expect(report.course).toEqual({ participants: 3, sessionsPerParticipant: 8 });
+    const report = JSON.parse(j.stdout) as StatsReport;
+    expect(report.course).toMatchObject({ participants: 3, sessionsPerParticipant: 8 });
     // Over courses the dosed count is of sessions (a participant has 8), not of participants.
-    expect(r.stdout).toMatch(/\nRoute intranasal: \d+ of 24 sessions dosed, \d+ with pre- and post-dose blood pressure readings\.\n/);
+    expect(r.stdout).toMatch(/\nRoute intranasal: \d+ of 24 sessions dosed \(\d of 3 participants in at least one\), \d+ with pre- and post-dose blood pressure readings\.\n/);
     expect(report.sessions).toBe(24);
     // A group protocol cannot be followed one participant at a time: a usage error naming why.
     const g = await run(['stats', 'group.kap', '--sessions', '2', '--course'], { files: { 'group.kap': example('examples/group-im.kap') } });
     expect(g.code).toBe(2);
     expect(g.stderr).toMatch(/cannot simulate group\.kap: course statistics follow one participant through their course: individual protocols only\n$/);
+  });
+
+  it('--course: per-session figures are labelled per session, per-participant figures count the --sessions participants (text, JSON, CSV)', async () => {
+    const args = ['stats', IV, '--sessions', '4', '--course', '--workers', '1'];
+    const text = await run(args, { files });
+    expect(text.code).toBe(0);
+    // individual-iv.kap repeats its dosing session 6 times: 4 participants, 24 sessions.
+    expect(text.stdout).not.toContain('Outcomes (share of participants)');
+    expect(text.stdout).toContain('\nOutcomes per session (share of all 24 sessions, not of participants)\n');
+    expect(text.stdout).toMatch(/\n {2}sessions discharged +\d+\.\d %/);
+    expect(text.stdout).toContain('\nPer participant over the course (4 participants, 6 sessions each)\n');
+    expect(text.stdout).toMatch(/\n {2}participants with at least one session deferred +\d+\.\d % +\d+\.\d–\d+\.\d %/);
+    expect(text.stdout).toMatch(/\nCourse: 4 participants, 6 sessions each\. .*not independent.*not per-participant CIs\. The per-participant figures count the 4 participants, with CIs over 4\.\n/);
+    const json = JSON.parse((await run([...args, '--format', 'json'], { files })).stdout) as StatsReport;
+    expect(json).toMatchObject({ kapspecStats: 2, sessions: 24, participants: 4, participantSessions: 24, course: { participants: 4, sessionsPerParticipant: 6 } });
+    expect(json.outcomes.reduce((k, o) => k + o.count, 0)).toBe(24);
+    const pp = json.course!.perParticipant;
+    for (const x of [pp.dosed, pp.allDischarged, pp.paused, pp.staffingViolation, ...pp.outcomes, ...pp.rules]) expect(x.rate * 4).toBeCloseTo(x.participants, 12);
+    const csv = (await run([...args, '--format', 'csv'], { files })).stdout.trimEnd().split('\n');
+    expect(csv.filter((l) => l.startsWith('outcomes,')).map((l) => l.split(',')[1])).toEqual(['sessions discharged', 'sessions deferred', 'sessions ended', 'sessions escalated', 'sessions without an outcome']);
+    expect(csv.find((l) => l.startsWith('participants,participants discharged in every session,'))).toBe(`participants,participants discharged in every session,${pp.allDischarged.rate},${pp.allDischarged.ci[0]},${pp.allDischarged.ci[1]},,fraction`);
   });
 
   it('--staff-leave-rate / --staff-absence: the header says so, violations follow, bad values are usage errors', async () => {
@@ -125,12 +146,16 @@ describe('kapspec stats', () => {
     expect(lines).toContain('outcomes,discharged,' + lines.find((l) => l.startsWith('outcomes,discharged,'))!.slice('outcomes,discharged,'.length));
     expect(lines.some((l) => /^calibration,"?ES13 observed sedation.*,0\.347,fraction$/.test(l))).toBe(true);
     for (const l of lines.slice(1)) expect(l).toMatch(/^(outcomes|rules|pause|staff|session|calibration),/);
+    // The participants section is a course's only.
+    expect(lines.some((l) => l.startsWith('participants,'))).toBe(false);
   });
 
   it('--help documents the JSON and the CSV columns', async () => {
     const r = await run(['stats', '--help'], { files });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('"kapspecStats":1');
+    expect(r.stdout).toContain('"kapspecStats":2');
+    expect(r.stdout).toContain('"participantSessions"');
+    expect(r.stdout).toContain('"perParticipant"');
     expect(r.stdout).toContain('section,name,value,ci_low,ci_high,published,unit');
   });
 
@@ -148,9 +173,10 @@ describe('kapspec stats', () => {
   });
 
   it('on a terminal: the ink view counts sessions, or participants with --course, then shows the table', async () => {
-    for (const [args, unit, row] of [
-      [["stats", IV, "--sessions", "2", "--workers", "1"], "sessions", /IV1 mean peak SBP rise +\d/],
-      [['stats', IN, '--sessions', '2', '--course', '--workers', '1'], 'participants', /ES13 observed sedation \(event +\d+\.\d %/],
+    for (const [args, unit, row, outcomes] of [
+      [['stats', IV, '--sessions', '2', '--workers', '1'], 'sessions', /IV1 mean peak SBP rise +\d/, /─\nOutcomes \(share of participants\)\ndischarged +\d/],
+      // With --course the outcomes count sessions, and a section counts the participants.
+      [['stats', IN, '--sessions', '2', '--course', '--workers', '1'], 'participants', /ES13 observed sedation \(event +\d+\.\d %/, /─\nOutcomes per session \(share of all 16 sessions, not of\s+participants\)\nsessions discharged +\d[\s\S]*\n\nPer participant over the course \(2 participants, 8 sessions each\)\n/],
     ] as const) {
       const memory = memoryIo({ files });
       const { terminal, stdout } = fakeTerminal();
@@ -161,7 +187,7 @@ describe('kapspec stats', () => {
       expect(screen).toMatch(new RegExp(`100% {2}2/2 ${unit}`));
       expect(screen).toMatch(row);
       // The sections of the text output, titled.
-      expect(screen).toMatch(/─\nOutcomes \(share of participants\)\ndischarged +\d/);
+      expect(screen).toMatch(outcomes);
       expect(screen).toMatch(/\n\nRules\n/);
       expect(screen).toMatch(/\n\nCALIBRATION\.md figures \(simulated vs published\)\n/);
       // Under the table: what was run, with the seed that reproduces it.

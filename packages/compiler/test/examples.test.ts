@@ -183,22 +183,33 @@ describe('individual-iv.kap, session dosing', () => {
 
 describe('individual-iv.kap, sessions screening, preparation and integration', () => {
   const ir = load('individual-iv.kap');
-  // These sessions have one stage, no gate, no rule and a discharge on
-  // elapsed time only: they cannot defer, pause or escalate. The closest
-  // test: whatever the readings, they discharge when their stage ends.
+  // These sessions have one stage, no gate, a discharge on elapsed time
+  // and two rules, for the events that can happen without a dose: panic
+  // (a therapist attends) and a request to stop (the session ends). They
+  // cannot defer, pause or escalate: whatever the readings, they discharge
+  // when their stage ends.
   it.each([
     ['screening', 60],
     ['preparation', 50],
     ['integration', 50],
   ])('%s discharges at %i min, even on alarming readings (no deferral, pause or escalation exists)', (session, at) => {
     const s = ir.sessions.find((x) => x.name === session)!;
-    expect(s.rules).toEqual([]);
+    expect(s.rules.map((r) => r.id)).toEqual(['panic', 'stop_request']);
     expect(s.stages.flatMap((st) => st.gates)).toEqual([]);
     for (const vitals of [{ sbp: 124, dbp: 78, hr: 72 }, { sbp: 230, dbp: 140, hr: 150 }]) {
       const d = drive(ir, { session }, { patient: patient(vitals) });
       expect(verdict(d)).toEqual({ outcome: 'discharged', at, line: dischargeLine(ir, session) });
       expect(d.of('measure.request').map((r) => `${r.at} ${r.measures.join(',')}`)).toEqual(['0 sbp,dbp,hr']);
     }
+  });
+
+  it.each(['screening', 'preparation', 'integration'])('%s: panic brings the therapist; a request to stop ends the session', (session) => {
+    const calm = { sbp: 124, dbp: 78, hr: 72 };
+    const panic = drive(ir, { session }, { patient: patient(calm), events: [{ at: 10, event: { type: 'event', name: 'panic' } }] });
+    expect(panic.actions()).toEqual(['10 attend therapist assigned (panic)']);
+    expect(panic.output?.outcome).toBe('discharged');
+    const stop = drive(ir, { session }, { patient: patient(calm), events: [{ at: 20, event: { type: 'event', name: 'request_stop' } }] });
+    expect(verdict(stop)).toEqual({ outcome: 'ended', reason: 'participant asked to stop', rule: 'stop_request', at: 20, line: actionLine(ir, session, 'stop_request', 'endSession') });
   });
 });
 

@@ -58,10 +58,11 @@ describe('reachability: individual-iv.kap', () => {
     expect(show('outcome:ended')).toEqual(['0 measure cadss=22.5', '15 run', '55 run', '180 run']);
   }, 60_000);
 
-  // One stage, no gate, no rule, discharge on elapsed time only: deferred,
-  // ended and escalated are unreachable in these sessions.
-  it.each(['screening', 'preparation', 'integration'])('%s: its stage and discharged only', (session) => {
-    check(ir, { session }, without(all(ir, session), 'outcome:deferred', 'outcome:ended', 'outcome:escalated'));
+  // One stage, no gate, discharge on elapsed time, and two rules: panic
+  // (a therapist attends) and a request to stop (ends the session).
+  // Deferred and escalated are unreachable in these sessions.
+  it.each(['screening', 'preparation', 'integration'])('%s: its stage, discharged, and ended by a request to stop', (session) => {
+    check(ir, { session }, without(all(ir, session), 'outcome:deferred', 'outcome:escalated'));
   });
 });
 

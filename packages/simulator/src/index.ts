@@ -32,6 +32,8 @@ export {
   adversarialScenarioFromHeader,
   parseAdversarialParameters,
   plausibilityProblems,
+  sessionEvents,
+  givesKetamine,
   measureLimits,
   measureThresholds,
   resolveExcursion,
@@ -92,7 +94,7 @@ export {
 } from './models/parameters.js';
 export { calibratedModel, CalibratedModelError, plannedExposure, type CalibratedOptions } from './models/calibrated.js';
 export { ParticipantPhysiology, vitalKind, type VitalKind } from './models/physiology.js';
-export { eventNameFor, EVENT_NAME_PATTERNS, type AdverseEvent } from './models/adverse.js';
+export { eventNameFor, drugOnlyEvent, EVENT_NAME_PATTERNS, UNDOSED_EVENT_KINDS, type AdverseEvent } from './models/adverse.js';
 export { staffRoster, staffAbsences, type StaffOptions } from './models/staff.js';
 export { calibrationReport, renderCalibrationMarkdown, wilson, type CalibrationReport, type CalibrationRow, type CalibrationOptions } from './models/calibration.js';
 export {
@@ -115,6 +117,8 @@ export {
   STATS_CHUNK_SIZE,
   type StatsOptions,
   type StatsReport,
+  type StatsShare,
+  type StatsPerParticipant,
   type StatsCalibration,
   type StatsCalibrationRow,
   type StatsFigure,

@@ -39,8 +39,15 @@ import { CALIBRATION_MONITORING, PER_PATIENT, SEVERE_HYPERTENSION, STAFF, type E
 import { runSeed } from './rng.js';
 import type { Trace, TraceParticipant } from './trace.js';
 
-/** Version of the `StatsReport` JSON (`kapspecStats`). */
-export const STATS_VERSION = 1 as const;
+/**
+ * Version of the `StatsReport` JSON (`kapspecStats`). 2: `participants`
+ * counts distinct participants (with `--course`, `sessions` / sessions per
+ * participant, not every participant-session), `participantSessions` is the
+ * denominator of `outcomes`, and `course.perParticipant` holds figures over
+ * participants. Version 1 counted a course's participant-sessions as
+ * participants.
+ */
+export const STATS_VERSION = 2 as const;
 /**
  * Sessions per chunk: the unit of work handed to a worker and of the fixed
  * summation order. Each chunk's accumulator is copied to the main thread
@@ -108,7 +115,9 @@ export interface StatsOptions {
    * times as the protocol's `course` repeats it (its upper bound), in order,
    * with the calibrated model's course effects (adverse events rarer with
    * each session; a session after a severe hypertensive episode is managed).
-   * Adds the per-patient figures (IV4 per patient, IV10, ES1–ES13 per
+   * Every figure then counts sessions, except the report's `course`
+   * (figures over participants, `perParticipant`) and the per-patient
+   * calibration rows it adds (IV4 per patient, IV10, ES1–ES13 per
    * patient). Individual protocols only. Progress counts participants.
    */
   readonly course?: boolean;
@@ -282,9 +291,9 @@ const strata = (): Strata => ({ n: 0, sbp180: 0, dbp110: 0, rise40: 0, rise25: 0
 /** Everything a set of sessions contributes. Its shape depends on the protocol only. */
 export interface StatsAccumulator {
   sessions: number;
-  /** Participants over all sessions (a group session has several). */
-  participants: number;
-  /** Participants by outcome; `none`: no outcome by the simulation horizon. */
+  /** A participant in a session, over all sessions (a group session has several; a course's participant one per session). */
+  participantSessions: number;
+  /** Participant-sessions by outcome; `none`: no outcome by the simulation horizon. */
   outcomes: Record<string, number>;
   /** By rule id: sessions in which it fired, fires, and the sum of squared fires per session. */
   rules: Record<string, { sessions: number; fires: number; firesSq: number }>;
@@ -349,13 +358,22 @@ export interface CourseAccumulator {
   /** Per participant, any session: the label's per-patient blood pressure figures, by age. */
   under65: Strata;
   over65: Strata;
+  /** Participants with at least one session of each outcome (`none` included). */
+  outcomes: Record<string, number>;
+  /** Participants discharged in every session of their course. */
+  allDischarged: number;
+  /** By rule id: participants in whom it fired in at least one session. */
+  rules: Record<string, number>;
+  /** Participants with at least one paused session; with at least one staffing violation. */
+  paused: number;
+  violations: number;
 }
 
 function emptyAccumulator(plan: Plan): StatsAccumulator {
   const bins = Math.round(plan.window) + 1;
   return {
     sessions: 0,
-    participants: 0,
+    participantSessions: 0,
     outcomes: Object.fromEntries([...OUTCOMES, 'none'].map((o) => [o, 0])),
     rules: Object.fromEntries(plan.rules.map((r) => [r, { sessions: 0, fires: 0, firesSq: 0 }])),
     pause: { sessions: 0, minutes: moments(), histogram: new Array<number>(PAUSE_HISTOGRAM_MINUTES + 1).fill(0) },
@@ -397,6 +415,11 @@ function emptyAccumulator(plan: Plan): StatsAccumulator {
             events: Object.fromEntries([...COURSE_KINDS, 'sedation'].filter((k) => plan.events[k as EventKind] !== undefined).map((k) => [k, 0])),
             under65: strata(),
             over65: strata(),
+            outcomes: Object.fromEntries([...OUTCOMES, 'none'].map((o) => [o, 0])),
+            allDischarged: 0,
+            rules: Object.fromEntries(plan.rules.map((r) => [r, 0])),
+            paused: 0,
+            violations: 0,
           },
     examples:
       plan.course === undefined
@@ -423,7 +446,7 @@ function firstOf(into: Record<string, number>, b: Readonly<Record<string, number
 /** Adds `b` into `into` (used in chunk order). */
 export function mergeAccumulators(into: StatsAccumulator, b: StatsAccumulator): StatsAccumulator {
   into.sessions += b.sessions;
-  into.participants += b.participants;
+  into.participantSessions += b.participantSessions;
   if (into.examples !== null && b.examples !== null) {
     firstOf(into.examples.outcomes, b.examples.outcomes);
     firstOf(into.examples.rules, b.examples.rules);
@@ -482,6 +505,11 @@ export function mergeAccumulators(into: StatsAccumulator, b: StatsAccumulator): 
     addInto(c.events, d.events);
     addInto(c.under65 as unknown as Record<string, number>, d.under65 as unknown as Record<string, number>);
     addInto(c.over65 as unknown as Record<string, number>, d.over65 as unknown as Record<string, number>);
+    addInto(c.outcomes, d.outcomes);
+    c.allDischarged += d.allDischarged;
+    addInto(c.rules, d.rules);
+    c.paused += d.paused;
+    c.violations += d.violations;
   }
   return into;
 }
@@ -513,13 +541,23 @@ interface ParticipantView {
   readonly firstEvent: Map<string, number>;
 }
 
+/** What a course follows of one session beyond its participant's view (`addSession`'s `facts`). */
+interface SessionFacts {
+  /** Rules that fired: added to, so one set collects a whole course. */
+  readonly fired: Set<string>;
+  /** This session had a pause; a staffing violation (set by each session). */
+  paused: boolean;
+  violation: boolean;
+}
+
 /**
  * Folds one session's trace into `acc` (the trace can be dropped
  * afterwards); `index` is its 1-based place in the participant's course,
  * `session` its number in the run, for `examples` (a course's sessions have
- * none). Returns what it saw of each participant.
+ * none). Returns what it saw of each participant; fills `facts`, when given,
+ * with the session's rules fired, pause and staffing violation.
  */
-function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, session?: number): ParticipantView[] {
+function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, session?: number, facts?: SessionFacts): ParticipantView[] {
   const views = new Map<string, ParticipantView>();
   for (const p of trace.header.participants) {
     views.set(p.id, {
@@ -692,6 +730,11 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, 
       if (session !== undefined && acc.examples !== null && acc.examples.staffing[role] === -1) acc.examples.staffing[role] = session;
     }
   }
+  if (facts !== undefined) {
+    for (const rule of fires.keys()) facts.fired.add(rule);
+    facts.paused = pausedMinutes > 0;
+    facts.violation = violation;
+  }
   for (const v of views.values()) {
     addParticipant(acc, plan, v, index);
     const outcome = v.outcome ?? 'none';
@@ -701,7 +744,7 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, 
 }
 
 function addParticipant(acc: StatsAccumulator, plan: Plan, v: ParticipantView, index: number): void {
-  acc.participants++;
+  acc.participantSessions++;
   acc.outcomes[v.outcome ?? 'none']!++;
   if (v.doseStart === undefined) return;
   const vit = acc.vitals;
@@ -803,13 +846,20 @@ function runCourses(ir: IR, plan: Plan, acc: StatsAccumulator, seed: number, sta
   for (let i = start; i < end; i++) {
     const s = statsSessionSeed(seed, i);
     const view: CourseView = { dosed: false, read: false, severe: false, events: new Set(), sbp180: false, dbp110: false, rise40: false, rise25: false };
+    const outcomes = new Set<string>();
+    const facts: SessionFacts = { fired: new Set(), paused: false, violation: false };
+    let paused = false;
+    let violation = false;
     let age = 0;
     for (let j = 1; j <= c.length; j++) {
       // After a severe episode the calibrated model's next sessions are managed (parameters.ts MANAGEMENT).
       const scenario = calibratedModel(ir, { session: name, seed: s, profile: plan.profile, participants: 1, sessionIndex: j, afterSevereEpisode: view.severe, ...(plan.staff ? { staff: plan.staff } : {}) });
       const trace = simulate(ir, { session: name, scenario, seed: courseSessionSeed(s, j), stepper: 'engine', lean: true, leanReadings: plan.readings });
-      const v = addSession(acc, plan, trace, j)[0]!;
+      const v = addSession(acc, plan, trace, j, undefined, facts)[0]!;
       age = v.profile.age;
+      outcomes.add(v.outcome ?? 'none');
+      paused ||= facts.paused;
+      violation ||= facts.violation;
       if (v.doseStart === undefined) continue;
       view.dosed = true;
       for (const [kind, event] of Object.entries(plan.events)) if (event !== undefined && v.firstEvent.has(event)) view.events.add(kind);
@@ -826,6 +876,11 @@ function runCourses(ir: IR, plan: Plan, acc: StatsAccumulator, seed: number, sta
       view.rise25 ||= v.rise25;
     }
     c.patients++;
+    for (const o of outcomes) c.outcomes[o]!++;
+    if (outcomes.size === 1 && outcomes.has('discharged')) c.allDischarged++;
+    for (const rule of facts.fired) if (c.rules[rule] !== undefined) c.rules[rule]!++;
+    if (paused) c.paused++;
+    if (violation) c.violations++;
     if (view.dosed) {
       c.dosed++;
       for (const kind of Object.keys(c.events)) if (view.events.has(kind)) c.events[kind]!++;
@@ -1100,13 +1155,30 @@ export interface StatsReport {
   readonly protocol: string;
   readonly session: string;
   readonly seed: number;
+  /** Sessions simulated (with `course`, every session of every participant's course). */
   readonly sessions: number;
-  /** Participants per session and over all sessions. */
+  /** Participants per session. */
   readonly participantsPerSession: number;
+  /**
+   * Distinct participants simulated: `sessions` × `participantsPerSession`
+   * (each session draws new people), or with `course` the participants
+   * followed through their course (`course.participants`).
+   */
   readonly participants: number;
+  /**
+   * A participant in a session, counted once per session: the denominator
+   * of `outcomes`. Equal to `participants` without `course`; with it,
+   * `participants` × `course.sessionsPerParticipant`.
+   */
+  readonly participantSessions: number;
   readonly model: 'calibrated';
   readonly profile: IvProfile;
-  /** Share of participants reaching each outcome (`none`: no outcome by the horizon); rates sum to 1. */
+  /**
+   * Share of participant-sessions reaching each outcome (`none`: no outcome
+   * by the horizon); rates sum to 1. Without `course` a participant has one
+   * session, so these are shares of participants; with `course` they are
+   * shares of sessions (see `course.perParticipant` for participants).
+   */
   readonly outcomes: readonly { readonly outcome: string; readonly count: number; readonly rate: number; readonly ci: Interval }[];
   /** Per rule, in declaration order: share of sessions in which it fired (Wilson CI) and mean fires per session (normal CI). */
   readonly rules: readonly { readonly rule: string; readonly sessions: number; readonly rate: number; readonly ci: Interval; readonly fires: number; readonly meanFires: number; readonly meanFiresCi: Interval }[];
@@ -1137,8 +1209,15 @@ export interface StatsReport {
   /** Minutes from the start to the end of the simulated session (outcome, or the horizon). */
   readonly sessionLength: { readonly meanMinutes: number; readonly ci: Interval; readonly sdMinutes: number; readonly minMinutes: number; readonly maxMinutes: number };
   readonly calibration: StatsCalibration;
-  /** Course mode only: participants followed through their course, and sessions each (`sessions` counts them all). */
-  readonly course?: { readonly participants: number; readonly sessionsPerParticipant: number };
+  /**
+   * Course mode only: participants followed through their course, sessions
+   * each (`sessions` counts them all), and figures over participants. Every
+   * other figure of the report counts sessions; a participant's sessions
+   * are not independent (the same person), so the intervals of those
+   * figures, which treat them as independent, are narrower than the run
+   * supports and are not intervals over participants.
+   */
+  readonly course?: { readonly participants: number; readonly sessionsPerParticipant: number; readonly perParticipant: StatsPerParticipant };
   /** Only when staff absences were asked for: the rates the calibrated model used. */
   readonly staffAbsences?: { readonly leaveRatePerHour: number; readonly absenceMeanMinutes: number };
   /**
@@ -1148,6 +1227,33 @@ export interface StatsReport {
    * simulate --seed`); absent in course mode.
    */
   readonly examples?: { readonly outcomes: readonly StatsExample[]; readonly rules: readonly StatsExample[]; readonly staffing: readonly StatsExample[] };
+}
+
+/** How many of the course's participants had something, as a share of them with its Wilson 95 % interval. */
+export interface StatsShare {
+  readonly participants: number;
+  readonly rate: number;
+  readonly ci: Interval;
+}
+
+/**
+ * Figures over the participants of a course run (denominator: every
+ * participant followed, `course.participants`). Every session of the course
+ * is simulated whatever the one before it ended in.
+ */
+export interface StatsPerParticipant {
+  /** Given a ketamine-like dose in at least one session. */
+  readonly dosed: StatsShare;
+  /** Discharged in every session of the course. */
+  readonly allDischarged: StatsShare;
+  /** At least one session reaching each outcome (a participant may have several: they do not sum to 1). */
+  readonly outcomes: readonly ({ readonly outcome: string } & StatsShare)[];
+  /** Per rule, in declaration order: fired in at least one session. */
+  readonly rules: readonly ({ readonly rule: string } & StatsShare)[];
+  /** At least one session with a pause. */
+  readonly paused: StatsShare;
+  /** At least one session with a staffing violation. */
+  readonly staffingViolation: StatsShare;
 }
 
 /** A session of a `stats` run, to look at on its own. */
@@ -1230,9 +1336,22 @@ function quantile(hist: readonly number[], total: number, q: number, width = 1):
   return (hist.length - 1) * width;
 }
 
+function perParticipant(plan: Plan, c: CourseAccumulator): StatsPerParticipant {
+  const n = c.patients;
+  const of = (k: number): StatsShare => ({ participants: k, rate: share(k, n), ci: wilson(k, n) as Interval });
+  return {
+    dosed: of(c.dosed),
+    allDischarged: of(c.allDischarged),
+    outcomes: [...OUTCOMES, 'none'].map((outcome) => ({ outcome, ...of(c.outcomes[outcome] ?? 0) })),
+    rules: plan.rules.map((rule) => ({ rule, ...of(c.rules[rule] ?? 0) })),
+    paused: of(c.paused),
+    staffingViolation: of(c.violations),
+  };
+}
+
 function buildReport(ir: IR, plan: Plan, options: StatsOptions, acc: StatsAccumulator): StatsReport {
   const N = acc.sessions;
-  const P = acc.participants;
+  const P = acc.participantSessions;
   const outcomes = [...OUTCOMES, 'none'].map((o) => {
     const count = acc.outcomes[o] ?? 0;
     return { outcome: o, count, rate: share(count, P), ci: wilson(count, P) as Interval };
@@ -1278,7 +1397,8 @@ function buildReport(ir: IR, plan: Plan, options: StatsOptions, acc: StatsAccumu
     seed: options.seed,
     sessions: N,
     participantsPerSession: plan.participants,
-    participants: P,
+    participants: acc.course !== null ? acc.course.patients : P,
+    participantSessions: P,
     model: 'calibrated',
     profile: plan.profile,
     outcomes,
@@ -1287,7 +1407,7 @@ function buildReport(ir: IR, plan: Plan, options: StatsOptions, acc: StatsAccumu
     staff,
     sessionLength,
     calibration: calibrationRows(plan, acc),
-    ...(acc.course !== null ? { course: { participants: acc.course.patients, sessionsPerParticipant: acc.course.length } } : {}),
+    ...(acc.course !== null ? { course: { participants: acc.course.patients, sessionsPerParticipant: acc.course.length, perParticipant: perParticipant(plan, acc.course) } } : {}),
     ...(plan.staff
       ? { staffAbsences: { leaveRatePerHour: plan.staff.leaveRatePerHour ?? STAFF.leaveRatePerHour.value, absenceMeanMinutes: plan.staff.absenceMeanMinutes ?? STAFF.absenceMeanMinutes.value } }
       : {}),
@@ -1432,13 +1552,15 @@ function calibrationRows(plan: Plan, acc: StatsAccumulator): StatsCalibration {
   const u = v.under65;
   const o = v.over65;
   const perSession = 'per dosed session; the label counts patients over 8 sessions, so a per-session share is lower: not comparable';
+  // Over courses these rows stand next to the per-participant ones: their names say which is which.
+  const unit = course === undefined ? '' : ', per dosed session';
   rows.push(
-    { id: 'ES8', figure: 'SBP ≥ 180 mmHg, age < 65', ...prop(u.sbp180, u.n), unit: 'fraction', published: '3 % of patients', publishedValue: 0.03, comparable: false, note: perSession },
-    { id: 'ES9', figure: 'DBP ≥ 110 mmHg, age < 65', ...prop(u.dbp110, u.n), unit: 'fraction', published: '4 % of patients', publishedValue: 0.04, comparable: false, note: perSession },
-    { id: 'ES10', figure: 'SBP rise ≥ 40 mmHg, age < 65', ...prop(u.rise40, u.n), unit: 'fraction', published: '8 % of patients', publishedValue: 0.08, comparable: false, note: perSession },
-    { id: 'ES10', figure: 'SBP rise ≥ 40 mmHg, age ≥ 65', ...prop(o.rise40, o.n), unit: 'fraction', published: '17 % of patients', publishedValue: 0.17, comparable: false, note: perSession },
-    { id: 'ES11', figure: 'DBP rise ≥ 25 mmHg, age < 65', ...prop(u.rise25, u.n), unit: 'fraction', published: '13 % of patients', publishedValue: 0.13, comparable: false, note: perSession },
-    { id: 'ES11', figure: 'DBP rise ≥ 25 mmHg, age ≥ 65', ...prop(o.rise25, o.n), unit: 'fraction', published: '14 % of patients', publishedValue: 0.14, comparable: false, note: perSession },
+    { id: 'ES8', figure: `SBP ≥ 180 mmHg, age < 65${unit}`, ...prop(u.sbp180, u.n), unit: 'fraction', published: '3 % of patients', publishedValue: 0.03, comparable: false, note: perSession },
+    { id: 'ES9', figure: `DBP ≥ 110 mmHg, age < 65${unit}`, ...prop(u.dbp110, u.n), unit: 'fraction', published: '4 % of patients', publishedValue: 0.04, comparable: false, note: perSession },
+    { id: 'ES10', figure: `SBP rise ≥ 40 mmHg, age < 65${unit}`, ...prop(u.rise40, u.n), unit: 'fraction', published: '8 % of patients', publishedValue: 0.08, comparable: false, note: perSession },
+    { id: 'ES10', figure: `SBP rise ≥ 40 mmHg, age ≥ 65${unit}`, ...prop(o.rise40, o.n), unit: 'fraction', published: '17 % of patients', publishedValue: 0.17, comparable: false, note: perSession },
+    { id: 'ES11', figure: `DBP rise ≥ 25 mmHg, age < 65${unit}`, ...prop(u.rise25, u.n), unit: 'fraction', published: '13 % of patients', publishedValue: 0.13, comparable: false, note: perSession },
+    { id: 'ES11', figure: `DBP rise ≥ 25 mmHg, age ≥ 65${unit}`, ...prop(o.rise25, o.n), unit: 'fraction', published: '14 % of patients', publishedValue: 0.14, comparable: false, note: perSession },
   );
   const c = acc.course;
   if (c !== null) {
@@ -1480,7 +1602,8 @@ function perPatient(kind: CourseKind): number {
 // ── Flat figures (text table, CSV) ──────────────────────────────────────
 
 export interface StatsFigure {
-  readonly section: 'outcomes' | 'rules' | 'pause' | 'staff' | 'session' | 'calibration';
+  /** `participants`: course mode only, figures over participants (the others count sessions). */
+  readonly section: 'outcomes' | 'rules' | 'pause' | 'staff' | 'session' | 'participants' | 'calibration';
   readonly name: string;
   readonly value: number | null;
   readonly ciLow: number | null;
@@ -1499,7 +1622,10 @@ export function statsFigures(report: StatsReport): StatsFigure[] {
   const out: StatsFigure[] = [];
   const f = (section: StatsFigure['section'], name: string, value: number | null, ci: Interval | null, unit: string, extra: Partial<StatsFigure> = {}) =>
     out.push({ section, name, value, ciLow: ci?.[0] ?? null, ciHigh: ci?.[1] ?? null, published: null, publishedValue: null, unit, ...extra });
-  for (const o of report.outcomes) f('outcomes', o.outcome, o.rate, o.ci, 'fraction');
+  // With --course the outcomes are shares of sessions, and their names say so (the CSV has no section titles).
+  const course = report.course;
+  const sessionOutcome = (o: string) => (o === 'none' ? 'sessions without an outcome' : `sessions ${o}`);
+  for (const o of report.outcomes) f('outcomes', course ? sessionOutcome(o.outcome) : o.outcome, o.rate, o.ci, 'fraction');
   for (const r of report.rules) {
     f('rules', `${r.rule}: sessions fired`, r.rate, r.ci, 'fraction');
     f('rules', `${r.rule}: fires per session`, r.meanFires, r.meanFiresCi, 'fires');
@@ -1523,6 +1649,16 @@ export function statsFigures(report: StatsReport): StatsFigure[] {
   f('session', 'length (SD)', l.sdMinutes, null, 'min');
   f('session', 'length (min)', l.minMinutes, null, 'min');
   f('session', 'length (max)', l.maxMinutes, null, 'min');
+  if (course) {
+    const pp = course.perParticipant;
+    const g = (name: string, x: StatsShare) => f('participants', name, x.rate, x.ci, 'fraction');
+    g('participants dosed in at least one session', pp.dosed);
+    g('participants discharged in every session', pp.allDischarged);
+    for (const o of pp.outcomes) g(`participants with at least one session ${o.outcome === 'none' ? 'without an outcome' : o.outcome}`, o);
+    for (const r of pp.rules) g(`${r.rule}: participants with at least one firing`, r);
+    g('participants with at least one session paused', pp.paused);
+    g('participants with at least one staffing violation', pp.staffingViolation);
+  }
   for (const r of report.calibration.rows) {
     f('calibration', `${r.id} ${r.figure}`, r.value, r.ci, r.unit, { published: r.published, publishedValue: r.publishedValue, comparable: r.comparable });
   }

@@ -13,9 +13,11 @@ import {
   adversarialScenario,
   adversarialScenarioDetails,
   adversarialScenarioFromHeader,
+  drugOnlyEvent,
   measureLimits,
   plausibilityProblems,
   serializeTrace,
+  sessionEvents,
   simulate,
   testProtocol,
   testProtocolInWorker,
@@ -25,7 +27,7 @@ import {
   type TestReport,
   type Trace,
 } from '../src/index.js';
-import { irOf } from './helpers.js';
+import { exampleIR, irOf } from './helpers.js';
 import { propertySeed } from './seed.js';
 
 const file = (name: string) => `examples/flawed/${name}.kap`;
@@ -281,6 +283,48 @@ describe('the adversarial model: every generated and every shrunk scenario is pl
       expect(plausibilityProblems(ir20, trace)).toEqual([]);
       expect(trace.header.model).toBe('adversarial');
     }
+  });
+});
+
+describe('the adversarial model: drug effects only in sessions that give the drug', () => {
+  const iv = exampleIR('individual-iv');
+  const session = (name: string) => iv.sessions.find((s) => s.name === name)!;
+
+  it('names that mean a drug effect alone, and names that do not', () => {
+    for (const n of ['nausea', 'vomiting', 'emesis', 'dissociation', 'dizziness', 'lightheaded', 'vertigo', 'sedation', 'drowsy', 'hypertensive_surge', 'desaturation']) expect([n, drugOnlyEvent(n)]).toEqual([n, true]);
+    // Panic, anxiety and a request to stop happen without a drug; a name the models do not know is not assumed to be a drug effect.
+    for (const n of ['panic', 'anxiety', 'distress', 'request_stop', 'wants_to_stop', 'chest_pain', 'fall']) expect([n, drugOnlyEvent(n)]).toEqual([n, false]);
+  });
+
+  it('individual-iv.kap: every declared event in the dosing session, only panic and request_stop in the others', () => {
+    expect(sessionEvents(iv, session('dosing'))).toEqual(['nausea', 'vomiting', 'panic', 'request_stop']);
+    for (const name of ['screening', 'preparation', 'integration']) expect(sessionEvents(iv, session(name))).toEqual(['panic', 'request_stop']);
+    // A session that gives ketamine only through a rule may have its effects; one that gives only ondansetron may not.
+    const rescue = irOf(
+      'protocol "p" {\n  setting individual\n  roles { nurse 1 }\n  measures { sbp mmHg 50..260 }\n  events { nausea, panic }\n  drugs { ketamine max 1 mg/kg\n ondansetron max 8 mg }\n' +
+        '  session a {\n    stage talk duration 30 min { measure sbp at start }\n    discharge when elapsed >= 30 min\n    rule r { when panic then give ketamine 0.1 mg/kg iv }\n    rule n { when nausea then notify nurse }\n  }\n' +
+        '  session b {\n    stage antiemetic duration 30 min { administer ondansetron 4 mg iv once }\n    discharge when elapsed >= 30 min\n    rule r { when panic then notify nurse }\n    rule n { when nausea then notify nurse }\n  }\n}\n',
+    );
+    expect(sessionEvents(rescue, rescue.sessions[0]!)).toEqual(['nausea', 'panic']);
+    expect(sessionEvents(rescue, rescue.sessions[1]!)).toEqual(['panic']);
+  });
+
+  it('generated scenarios of a session without ketamine have panic and stop requests, never nausea; the dosing session has all four', () => {
+    const seed = propertySeed('adversarial events by session');
+    const names = (name: string) => new Set(fc.sample(adversarialArbitrary(iv, { session: name }), { seed, numRuns: 300 }).flatMap((v) => v.participants.flatMap((p) => p.events.map((e) => e.name))));
+    for (const name of ['screening', 'preparation', 'integration']) expect([...names(name)].sort()).toEqual(['panic', 'request_stop']);
+    expect([...names('dosing')].sort()).toEqual(['nausea', 'panic', 'request_stop', 'vomiting']);
+  });
+
+  it('the plausibility check names a drug effect in a session without the drug', () => {
+    const value = (name: string): AdversarialParameters => ({
+      participants: [{ ageOffset: 0, weightOffset: 0, flags: {}, baseline: {}, excursions: [], events: [{ t: 5, name }] }],
+      extraStaff: {},
+      absences: [],
+    });
+    const run = (name: string) => simulate(iv, { session: 'screening', scenario: adversarialScenario(iv, value(name), { session: 'screening' }), seed: 1 });
+    expect(plausibilityProblems(iv, run('nausea'))).toEqual(['p1: event "nausea" at 5 min is a drug effect, in session screening, which gives no ketamine-like drug']);
+    expect(plausibilityProblems(iv, run('panic'))).toEqual([]);
   });
 });
 

@@ -69,7 +69,7 @@ protocol's own state machine and reports, with 95 % confidence intervals
 (Wilson for proportions, normal for means):
   outcomes     share of participants discharged / deferred / ended /
                escalated / none (no outcome by the simulation horizon); they
-               sum to 1
+               sum to 1 (with --course: share of sessions)
   rules        per rule: share of sessions in which it fired, fires per session
   pause        share of sessions paused; minutes paused per session (mean, SD,
                median, 90th and 99th percentile from 1-minute bins, max)
@@ -85,10 +85,17 @@ protocol's own state machine and reports, with 95 % confidence intervals
 course: the session as many times as the course repeats it (its upper
 bound, e.g. "dosing repeat 8" gives 8), with the model's course effects
 (adverse events rarer in later sessions, a session after a severe
-hypertensive episode managed). Every figure above is then over all those
-sessions, and the per-patient figures are added (IV4 patients with a severe
-episode and episodes in the first 3 sessions, IV10 session 6 against
-session 1, ES1-ES13 per patient). Individual protocols with a course only.
+hypertensive episode managed). Every figure above then counts sessions
+(outcomes are shares of sessions, not of participants), and because a
+participant's sessions are not independent their intervals are narrower
+than the run supports. Added: figures per participant over the course,
+with intervals over the participants (dosed in at least one session,
+discharged in every session, at least one session of each outcome, each
+rule fired at least once, at least one pause, at least one staffing
+violation), and the per-patient calibration figures (IV4 patients with a
+severe episode and episodes in the first 3 sessions, IV10 session 6
+against session 1, ES1-ES13 per patient). Individual protocols with a
+course only.
 
 Staff are never called away unless --staff-leave-rate is given (no source
 gives a rate): with it, each person on duty leaves n times an hour on
@@ -108,9 +115,10 @@ most: a short run is faster in one thread than in workers that each start
 afresh). Memory does not grow with --sessions: each session is folded into
 running totals and dropped.
 
---format json prints one object (version field "kapspecStats": 1):
-  {"kapspecStats":1, "protocol", "session", "seed", "sessions",
-   "participantsPerSession", "participants", "model":"calibrated", "profile",
+--format json prints one object (version field "kapspecStats": 2):
+  {"kapspecStats":2, "protocol", "session", "seed", "sessions",
+   "participantsPerSession", "participants", "participantSessions",
+   "model":"calibrated", "profile",
    "outcomes":[{"outcome","count","rate","ci":[lo,hi]}],
    "rules":[{"rule","sessions","rate","ci","fires","meanFires","meanFiresCi"}],
    "pause":{"sessions","rate","ci","meanMinutes","meanMinutesCi","sdMinutes",
@@ -124,16 +132,26 @@ running totals and dropped.
      "rows":[{"id","figure","value","ci","n","unit","published",
               "publishedValue","comparable","note"}],
      "notComputed":[{"id","figure","reason"}]},
-   "course":{"participants","sessionsPerParticipant"},   (--course only)
+   "course":{"participants","sessionsPerParticipant",      (--course only)
+     "perParticipant":{"dosed","allDischarged","paused","staffingViolation",
+                       each {"participants","rate","ci"},
+       "outcomes":[{"outcome","participants","rate","ci"}],
+       "rules":[{"rule","participants","rate","ci"}]}},
    "staffAbsences":{"leaveRatePerHour","absenceMeanMinutes"},
                                           (--staff-leave-rate/--staff-absence only)
    "examples":{"outcomes":[{"of","session","seed"}],"rules":[...],
                "staffing":[...]}}
                                           (not with --course)
+"participants" counts distinct people (with --course, --sessions of them);
+"participantSessions" counts a participant once per session and is what
+"outcomes" are shares of (with --course, every session of every course).
+Version 1 gave participant-sessions as "participants" and had neither
+"participantSessions" nor "perParticipant".
 Rates are fractions (0..1); times are minutes; null marks a value no session
 contributed to. --format csv prints one row per figure with the header
 section,name,value,ci_low,ci_high,published,unit (published: the published
-figure as a number in the row's unit, empty when there is none).
+figure as a number in the row's unit, empty when there is none; section
+"participants", with --course only, holds the per-participant figures).
 
 Progress is shown on stderr when it is a terminal.
 
@@ -239,7 +257,7 @@ export async function runStatsCommand(context: CommandContext, file: string, opt
   if (ui) {
     const { header, rows } = statsTable(figures);
     // The sections of the text output, as titles between the rows.
-    const sectioned = figures.flatMap((f, i) => (i === 0 || figures[i - 1]!.section !== f.section ? [{ title: SECTION_TITLES[f.section] }, rows[i]!] : [rows[i]!]));
+    const sectioned = figures.flatMap((f, i) => (i === 0 || figures[i - 1]!.section !== f.section ? [{ title: sectionTitle(f.section, report) }, rows[i]!] : [rows[i]!]));
     await ui.finish({ header, rows: sectioned, note: statsSummary(report), done: options.sessions });
     // The view leaves the cursor at the end of its last line: the notes start on a line of their own.
     // Notes wrapped at words to the terminal's width (the example commands are kept whole: they are copied).
@@ -346,8 +364,22 @@ const SECTION_TITLES: Record<StatsFigure['section'], string> = {
   pause: 'Pause time',
   staff: 'Staff',
   session: 'Session length',
+  participants: 'Per participant over the course',
   calibration: 'CALIBRATION.md figures (simulated vs published)',
 };
+
+/**
+ * A section's title. With --course the outcomes count sessions (every
+ * session of every participant), and the per-participant section says over
+ * how many participants.
+ */
+export function sectionTitle(section: StatsFigure['section'], report: StatsReport): string {
+  const c = report.course;
+  if (c === undefined) return SECTION_TITLES[section];
+  if (section === 'outcomes') return `Outcomes per session (share of all ${report.sessions} sessions, not of participants)`;
+  if (section === 'participants') return `Per participant over the course (${c.participants} participants, ${c.sessionsPerParticipant} sessions each)`;
+  return SECTION_TITLES[section];
+}
 
 /** The readable table: measure, value, 95 % CI, published figure. */
 const showRate = (x: number) => String(Number(x.toFixed(3)));
@@ -376,7 +408,7 @@ export function renderStatsText(report: StatsReport, figures: readonly StatsFigu
     if (f.section !== section) {
       section = f.section;
       if (i > 0) out.push('');
-      out.push(`${SECTION_TITLES[f.section]}`);
+      out.push(sectionTitle(f.section, report));
       out.push(`  ${line(header)}`);
     }
     out.push(`  ${line(rows[i]!)}`);
@@ -398,8 +430,16 @@ export function statsTable(figures: readonly StatsFigure[]): { header: string[];
 export function statsNotes(report: StatsReport): string {
   const out: string[] = [];
   const cal = report.calibration;
+  const c = report.course;
+  if (c !== undefined) {
+    out.push(
+      `Course: ${c.participants} participants, ${c.sessionsPerParticipant} sessions each. The outcome, rule, pause, staff and session-length figures, and the calibration rows other than those over participants, count the ${report.sessions} sessions. ` +
+        `A participant's sessions are not independent (the same person), so their 95 % CIs, which treat them as independent, are narrower than this run supports and are not per-participant CIs. ` +
+        `The per-participant figures count the ${c.participants} participants, with CIs over ${c.participants}.`,
+    );
+  }
   // Counted per session and participant: over courses, a participant counts once per session.
-  const dosed = report.course ? `${cal.dosed} of ${report.sessions} sessions dosed` : `${cal.dosed} participants dosed`;
+  const dosed = c ? `${cal.dosed} of ${report.sessions} sessions dosed (${c.perParticipant.dosed.participants} of ${c.participants} participants in at least one)` : `${cal.dosed} participants dosed`;
   out.push(`Route ${cal.route ?? 'none'}: ${dosed}, ${cal.withReadings} with pre- and post-dose blood pressure readings.`);
   if (cal.rows.some((r) => !r.comparable)) out.push('* not the same measure as the published figure (see the notes).');
   if (cal.rows.length > 0) {

@@ -26,7 +26,9 @@
  *   protocol compares that measure with (rules, gates, discharge, asserts,
  *   exclusions), nearest first — so the search tries surges that just cross
  *   the lines the protocol draws, and shrinks toward the smallest crossing;
- * - up to `maxEvents` discrete events: a declared event name at a minute;
+ * - up to `maxEvents` discrete events: a declared event name at a minute
+ *   (`sessionEvents`: in a session that gives no ketamine-like drug, only
+ *   events that can happen without one, such as panic or a request to stop);
  * - (session-wide) staff called away and returning (`AdversarialOptions.staffAbsences`).
  * Minutes range over the session's planned length (`plannedLength`), or up to
  * the simulation's horizon when that is shorter (`sessionHorizonMinutes`).
@@ -52,7 +54,9 @@ import type { Expr, IR, Session } from '@kapspec/runtime';
 import type { Physiology, Scenario, ScenarioParticipant } from '../model.js';
 import type { Trace, TraceHeader, TraceParticipant } from '../trace.js';
 import { sessionHorizonMinutes } from '../driver.js';
+import { drugOnlyEvent } from './adverse.js';
 import { plannedLength } from './calibrated.js';
+import { potency } from './kinetics.js';
 import { BASELINE, POPULATION } from './parameters.js';
 import { vitalKind, type VitalKind } from './physiology.js';
 import { staffRoster } from './staff.js';
@@ -327,6 +331,27 @@ function pickSession(ir: IR, name: string | undefined): Session {
   return s;
 }
 
+/** True when `session` may give a ketamine-like drug: a stage administers one, or a rule gives one. */
+export function givesKetamine(session: Session): boolean {
+  return (
+    session.stages.some((st) => st.administer.some((a) => potency(a.drug) > 0)) ||
+    session.rules.some((r) => r.actions.some((a) => a.kind === 'give' && potency(a.drug) > 0))
+  );
+}
+
+/**
+ * The declared events the search sends in `session`, in declaration order:
+ * every one where the session may give a ketamine-like drug (at any minute,
+ * before the dose too, as the calibrated model's pre-dose nausea); in a
+ * session without one, only those that are not drug effects alone
+ * (`drugOnlyEvent`): nausea or dissociation at a screening visit would be a
+ * finding about the model, not about the protocol.
+ */
+export function sessionEvents(ir: IR, session: Session): string[] {
+  const names = ir.events.map((e) => e.name);
+  return givesKetamine(session) ? names : names.filter((n) => !drugOnlyEvent(n));
+}
+
 function ageRange(ir: IR): readonly [number, number] {
   return ir.population?.age ? [ir.population.age.min, ir.population.age.max] : POPULATION.ageRange.value;
 }
@@ -497,11 +522,12 @@ export function adversarialArbitrary(ir: IR, options: AdversarialOptions = {}): 
         }),
       ),
     );
-  const eventArb = (): fc.Arbitrary<AdversarialEvent> => fc.record({ t: fc.integer({ min: 0, max: horizon }), name: fc.constantFrom(...ir.events.map((e) => e.name)) });
+  const eventNames = sessionEvents(ir, session);
+  const eventArb = (): fc.Arbitrary<AdversarialEvent> => fc.record({ t: fc.integer({ min: 0, max: horizon }), name: fc.constantFrom(...eventNames) });
   // Key order is shrink order: what makes a counterexample long (events, excursions) goes first,
   // so a limited shrink budget is spent there before the profile.
   const participantArb: fc.Arbitrary<AdversarialParticipant> = fc.record({
-    events: ir.events.length === 0 ? none<AdversarialEvent>() : fc.array(eventArb(), { maxLength: maxEvents }),
+    events: eventNames.length === 0 ? none<AdversarialEvent>() : fc.array(eventArb(), { maxLength: maxEvents }),
     excursions: limits.length === 0 ? none<AdversarialExcursion>() : fc.array(excursionArb(), { maxLength: maxExcursions }),
     baseline: baselineArb,
     flags: flagArb,
@@ -805,13 +831,20 @@ export function adversarialScenarioFromHeader(ir: IR, header: TraceHeader): Scen
 /**
  * Where `trace`'s true values break the named limits of `ir`'s measures:
  * outside the band, or changing faster than `maxRatePerMinute` between two
- * truth samples. Empty for every adversarial trace.
+ * truth samples; and any event that is a drug effect alone in a session that
+ * gives no ketamine-like drug (`sessionEvents`). Empty for every adversarial
+ * trace.
  */
 export function plausibilityProblems(ir: IR, trace: Trace): string[] {
   const limits = new Map(measureLimits(ir).map((l) => [l.measure, l]));
   const last = new Map<string, { t: number; v: number }>();
   const out: string[] = [];
+  const session = ir.sessions.find((s) => s.name === trace.header.session);
+  const events = session === undefined ? undefined : new Set(sessionEvents(ir, session));
   for (const r of trace.records) {
+    if (r.type === 'event' && events !== undefined && !events.has(r.name)) {
+      out.push(`${r.participant ?? trace.header.participants[0]?.id ?? 'the participant'}: event "${r.name}" at ${r.t} min is a drug effect, in session ${trace.header.session}, which gives no ketamine-like drug`);
+    }
     if (r.type !== 'truth') continue;
     for (const [m, v] of Object.entries(r.values)) {
       const l = limits.get(m);

@@ -158,6 +158,28 @@ export const EVENT_NAME_PATTERNS: Readonly<Record<EventKind, readonly RegExp[]>>
   desaturation: [/desat/, /hypox/],
 };
 
+/**
+ * Kinds that can happen in a session in which no ketamine-like drug is
+ * given: anxiety or panic (psychotherapy itself can bring it on; CALIBRATION.md
+ * ES6 has a placebo rate) and a request to stop (a participant may withdraw
+ * from any session). Every other kind is an effect of the drug: the
+ * calibrated model times it from the dose.
+ */
+export const UNDOSED_EVENT_KINDS: readonly EventKind[] = ['anxiety', 'request_stop'];
+
+/**
+ * True when a declared event name means a drug effect only: it matches the
+ * name patterns of some kind other than `UNDOSED_EVENT_KINDS` and of none of
+ * those (`nausea`, `dissociation`, `sedation`, …; not `panic`,
+ * `request_stop`, nor a name the models do not recognise).
+ */
+export function drugOnlyEvent(name: string): boolean {
+  const n = name.toLowerCase();
+  const matches = (kind: EventKind) => EVENT_NAME_PATTERNS[kind].some((re) => re.test(n));
+  const kinds = Object.keys(EVENT_NAME_PATTERNS) as EventKind[];
+  return kinds.some((k) => !UNDOSED_EVENT_KINDS.includes(k) && matches(k)) && !UNDOSED_EVENT_KINDS.some(matches);
+}
+
 /** The declared event a kind is emitted as, or undefined when the protocol declares none that matches. */
 export function eventNameFor(kind: EventKind, declared: readonly string[]): string | undefined {
   for (const re of EVENT_NAME_PATTERNS[kind]) {
