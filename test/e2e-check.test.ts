@@ -186,6 +186,54 @@ describe('kapspec check (real binary)', () => {
   });
 });
 
+describe('kapspec check (real binary): files that are not protocols, and one mistake', () => {
+  /** 2 KiB of pseudo-random bytes, the same every run. */
+  const garbage = (): Buffer => {
+    const bytes = Buffer.alloc(2048);
+    let x = 12345;
+    for (let i = 0; i < bytes.length; i++) {
+      x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+      bytes[i] = x >>> 24;
+    }
+    return bytes;
+  };
+
+  it('random bytes: one error naming where the file stops being text, exit 1, no raw control characters', async () => {
+    writeFileSync(join(tmp, 'garbage.kap'), garbage());
+    const r = await kapspec(['check', 'garbage.kap'], { cwd: tmp });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('');
+    expect(r.stdout.match(/error\[/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/^error\[KAP1015\]: This file is not (UTF-8 )?text: .* at line \d+, column \d+\.\n +--> garbage\.kap:\d+:\d+\n/);
+    expect(r.stdout).toMatch(/\ngarbage\.kap: 1 error, 0 warnings\n$/);
+    expect(r.stdout).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+    expect(r.stdout.length).toBeLessThan(2000);
+  });
+
+  it('a misspelt keyword in a rule: one error at the word, with the keyword it resembles', async () => {
+    const tutorial = readFileSync(new URL('../docs/snippets/tutorial-5.kap', import.meta.url), 'utf8');
+    writeFileSync(join(tmp, 'whn.kap'), tutorial.replace('when sbp > 180 during', 'whn sbp > 180 during'));
+    const r = await kapspec(['check', 'whn.kap'], { cwd: tmp });
+    expect(r.code).toBe(1);
+    expect(r.stdout.match(/error\[/g)).toHaveLength(1);
+    expect(r.stdout).toContain('error[KAP1003]: Expected `when` after `{`, but found `whn`.');
+    expect(r.stdout).toContain('= hint: Did you mean `when`?');
+    expect(r.stdout).toMatch(/\nwhn\.kap: 1 error, 0 warnings\n$/);
+  });
+
+  it('a text file that is not a protocol: at most 20 diagnostics shown, a line counts the rest; JSON has them all', async () => {
+    writeFileSync(join(tmp, 'notes.kap'), readFileSync(new URL('../docs/language.md', import.meta.url)));
+    const text = await kapspec(['check', 'notes.kap'], { cwd: tmp });
+    expect(text.code).toBe(1);
+    const total = Number(/\nnotes\.kap: (\d+) errors?, 0 warnings\n$/.exec(text.stdout)?.[1]);
+    expect(total).toBeGreaterThan(20);
+    expect(text.stdout.match(/^error\[/gm)).toHaveLength(20);
+    expect(text.stdout).toContain(`\n… ${total - 20} more not shown (${total - 20} errors, 0 warnings); \`kapspec check --format json\` lists them all.\n`);
+    const json = await kapspec(['check', '--format', 'json', 'notes.kap'], { cwd: tmp });
+    expect((JSON.parse(json.stdout) as { diagnostics: unknown[] }).diagnostics).toHaveLength(total);
+  });
+});
+
 describe('colour (real binary)', () => {
   // `script` gives the child a real pseudo-terminal.
   const hasScript = (() => {

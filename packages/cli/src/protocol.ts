@@ -8,7 +8,7 @@ import { InvalidArgumentError } from 'commander';
 import type { IR, Session, SourceSpan } from '@kapspec/runtime';
 import { EXIT_FINDINGS, EXIT_USAGE } from './context.js';
 import { useColor, type Io } from './io.js';
-import { readSources } from './commands/sources.js';
+import { readSources, renderShown } from './commands/sources.js';
 
 export interface Protocol {
   /** The path as given on the command line. */
@@ -36,7 +36,7 @@ export async function loadProtocol(io: Io, command: string, file: string): Promi
   const result = compiler.compile(source.text, { file: source.file });
   if (result.diagnostics.length > 0) {
     const color = useColor(io, io.stderr);
-    io.stderr.write(`${language.renderDiagnostics(result.diagnostics, source.text, { file: source.file, color })}\n\n`);
+    io.stderr.write(`${renderShown(language, result.diagnostics, source.text, { file: source.file, color })}\n\n`);
   }
   if (!result.ir) {
     const done: Record<string, string> = { test: 'tested', replay: 'replayed', compile: 'compiled', stats: 'simulated', simulate: 'simulated' };

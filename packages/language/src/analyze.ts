@@ -25,7 +25,24 @@ export function analyze(text: string, options: ParseOptions = {}): AnalyzeResult
     return { protocol: undefined, comments: parsed.comments, diagnostics: sortDiagnostics(diagnostics) };
   }
   const checked = check(parsed.protocol, { partial: hasErrors(parsed.diagnostics) });
-  diagnostics.push(...checked.diagnostics);
+  // Where the parser reported a syntax error and recovered, the tree is a
+  // guess; what the checker finds there would repeat the error or follow
+  // from the guess. So would what it finds about a name written in such a
+  // stretch (a declaration the parser skipped makes every use "unknown"),
+  // and "needs a unit" about a number that a syntax error directly follows
+  // (`2 hours`: the error is the unit).
+  const syntaxErrorsAt = new Set(parsed.diagnostics.filter((d) => d.code.startsWith('KAP1')).map((d) => d.span.start));
+  const afterSpace = (offset: number): number => {
+    const space = /\s*/y;
+    space.lastIndex = offset;
+    space.exec(text);
+    return space.lastIndex;
+  };
+  const unread = (d: Diagnostic): boolean =>
+    parsed.recovered.some((r) => d.span.start < r.end && Math.max(d.span.end, d.span.start + 1) > r.start) ||
+    parsed.unreadNames.has(text.slice(d.span.start, d.span.end)) ||
+    (d.code === 'KAP3003' && syntaxErrorsAt.has(afterSpace(d.span.end)));
+  diagnostics.push(...checked.diagnostics.filter((d) => !unread(d)));
   return {
     protocol: parsed.protocol,
     comments: parsed.comments,

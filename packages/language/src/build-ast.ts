@@ -9,6 +9,7 @@ import type * as A from './ast.js';
 import { diagnostic, type Diagnostic } from './diagnostics.js';
 import type { Limits } from './limits.js';
 import type { Span } from './span.js';
+import { closest } from './suggest.js';
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
 
@@ -46,8 +47,13 @@ function nodes(ctx: Children, key: string): CstNode[] {
   return (ctx[key] ?? []).filter((x): x is CstNode => !isToken(x));
 }
 
+/** Where a token ends: its end offset (a keyword read in place of a misspelt word keeps the word's span), else its image's length. */
+function tokenEnd(t: IToken): number {
+  return t.endOffset !== undefined && Number.isFinite(t.endOffset) ? t.endOffset + 1 : t.startOffset + t.image.length;
+}
+
 function tokenSpan(t: IToken): Span {
-  return { start: t.startOffset, end: t.startOffset + t.image.length };
+  return { start: t.startOffset, end: tokenEnd(t) };
 }
 
 /** The span of a CST node: from its first real token to its last. */
@@ -66,7 +72,7 @@ function nodeSpan(n: CstNode): Span | undefined {
           const t = real(x);
           if (t) {
             start = Math.min(start, t.startOffset);
-            end = Math.max(end, t.startOffset + t.image.length);
+            end = Math.max(end, tokenEnd(t));
           }
         } else visit(x);
       }
@@ -108,16 +114,36 @@ const BOOLEAN_OPS: Record<string, A.BinaryOp> = { and: 'and', or: 'or', implies:
 export interface BuildResult {
   readonly protocol: A.Protocol | undefined;
   readonly diagnostics: Diagnostic[];
+  /** Names reported as a misspelt keyword and read as that keyword. */
+  readonly misread: Span[];
 }
 
 export function buildAst(cst: CstNode | undefined, textLength: number, limits: Limits): BuildResult {
   const b = new Builder(textLength, limits);
   const protocol = cst ? b.protocolFile(cst) : undefined;
-  return { protocol, diagnostics: b.diagnostics };
+  return { protocol, diagnostics: b.diagnostics, misread: b.misread };
+}
+
+const PROPERTY_FORMS = ['always', 'never', 'eventually'] as const;
+
+/**
+ * An assert written `aways (…)`, `nver (…)` or `eventualy (…) within …`:
+ * the grammar reads a misspelt form word followed by parentheses as a call
+ * of an unknown function. The word it was meant to be and the condition.
+ */
+function misspeltForm(e: A.Expr, within: boolean): { name: A.Name; word: (typeof PROPERTY_FORMS)[number]; expr: A.Expr } | undefined {
+  if (e.kind !== 'Call' || e.args.length !== 1) return undefined;
+  const word = closest(e.callee.text, within ? ['eventually'] : ['always', 'never']);
+  if (word === undefined) return undefined;
+  const arg = e.args[0]!;
+  const group: A.Expr = { kind: 'Group', expr: arg, span: arg.span };
+  return { name: e.callee, word: word as (typeof PROPERTY_FORMS)[number], expr: group };
 }
 
 class Builder {
   readonly diagnostics: Diagnostic[] = [];
+  /** Names reported as a misspelt keyword and read as that keyword: the checker's findings there are not reported. */
+  readonly misread: Span[] = [];
   private readonly depth = new Map<A.Expr, number>();
   private depthReported = false;
   private declarations = 0;
@@ -390,7 +416,7 @@ class Builder {
                   min: spacingMin,
                   ...(spacingMax ? { max: spacingMax } : {}),
                   unit: { text: unitTok.image, span: tokenSpan(unitTok) },
-                  span: { start: spacingMin.span.start, end: unitTok.startOffset + unitTok.image.length },
+                  span: { start: spacingMin.span.start, end: tokenEnd(unitTok) },
                 },
               }
             : {}),
@@ -630,8 +656,21 @@ class Builder {
       // `((a) implies (b)) within 5 min`: parentheses around the whole form are allowed.
       let body = expr;
       while (body.kind === 'Group') body = body.expr;
+      const form = misspeltForm(expr, within !== undefined);
       if (body.kind === 'Binary' && body.op === 'implies' && within) {
         property = { kind: 'LeadsTo', cause: body.left, effect: body.right, within, span: propSpan };
+      } else if (form) {
+        // `aways (…)` reads as a call of an unknown function: it is `always (…)` misspelt.
+        this.diagnostics.push(
+          diagnostic('KAP3011', `A property cannot start with \`${form.name.text}\`.`, form.name.span, {
+            hint: `Did you mean \`${form.word}\`?`,
+          }),
+        );
+        this.misread.push(form.name.span);
+        property =
+          form.word === 'eventually' && within
+            ? { kind: 'Eventually', expr: form.expr, within, span: propSpan }
+            : { kind: form.word === 'never' ? 'Never' : 'Always', expr: form.expr, span: propSpan };
       } else if (expr.kind === 'Missing') {
         return undefined;
       } else {

@@ -50,6 +50,8 @@ export const DIAGNOSTIC_CODES = {
   KAP1014: { severity: 'error', title: 'chained-comparison' },
   /** A number that is not finite or not a whole number where one is needed. */
   KAP1013: { severity: 'error', title: 'invalid-number' },
+  /** A file that is not text: NUL bytes, bytes that are not UTF-8, or many control characters. */
+  KAP1015: { severity: 'error', title: 'not-text' },
 
   // ── KAP2xxx names ─────────────────────────────────────────────────────
   /** A name declared twice in the same scope. */

@@ -116,15 +116,19 @@ export const Oral = keyword('oral', [RouteKw]);
 
 // Units. Composite units come first so `mg/kg` is one token, not `mg` `/` `kg`.
 const unitTokens: TokenType[] = [];
+/** Every unit by its spelling (`mg/kg`, `min`), for reading a misspelt unit as the one meant. */
+export const UNIT_TOKENS = new Map<string, TokenType>();
 function unit(name: string, pattern: RegExp, word: boolean): TokenType {
+  const spelling = pattern.source.replace(/\\/g, '').replace(/\(\?!.*\)$/, '');
   const t = createToken({
     name: `Unit_${name}`,
     pattern,
     categories: word ? [Unit, AnyWord] : [Unit],
-    label: `\`${pattern.source.replace(/\\/g, '').replace(/\(\?!.*\)$/, '')}\``,
+    label: `\`${spelling}\``,
     ...(word ? { longer_alt: Identifier } : { start_chars_hint: [pattern.source.charAt(0) === '\\' ? pattern.source.charAt(1) : pattern.source.charAt(0)] }),
   });
   unitTokens.push(t);
+  UNIT_TOKENS.set(spelling, t);
   return t;
 }
 unit('mcg_per_kg', /mcg\/kg/, false);

@@ -113,6 +113,32 @@ function describeExpected(expected: TokenType, ruleName: string, previous: IToke
   return tokenLabel(expected);
 }
 
+/** Unit spellings kapspec does not read, and what to write instead. */
+const OTHER_UNITS: Record<string, string> = {
+  kg: 'kapspec has no unit `kg`: a dose per body weight is written `mg/kg` or `mcg/kg`.',
+  ug: 'If `ug` is a unit, write `mcg`.',
+  sec: 'If `sec` is a unit, write `s`.',
+  secs: 'If `secs` is a unit, write `s`.',
+  second: 'If `second` is a unit, write `s`.',
+  seconds: 'If `seconds` is a unit, write `s`.',
+  mins: 'If `mins` is a unit, write `min`.',
+  minute: 'If `minute` is a unit, write `min`.',
+  minutes: 'If `minutes` is a unit, write `min`.',
+  hr: 'If `hr` is a unit, write `h`.',
+  hrs: 'If `hrs` is a unit, write `h`.',
+  hour: 'If `hour` is a unit, write `h`.',
+  hours: 'If `hours` is a unit, write `h`.',
+  percent: 'If `percent` is a unit, write `%`.',
+};
+
+/** A name right after a number is often a unit kapspec does not know (`180 kg`, `10 mins`, `120 mmhg`). */
+function unitHint(actual: IToken): string | undefined {
+  const other = OTHER_UNITS[actual.image];
+  if (other !== undefined) return other;
+  const guess = closest(actual.image, UNIT_WORDS.filter((u) => u.length >= 3));
+  return guess === undefined ? undefined : `If \`${actual.image}\` is a unit, write \`${guess}\`.`;
+}
+
 function keywordHint(actual: IToken, words: readonly string[]): string | undefined {
   if (actual.tokenType !== Identifier) return undefined;
   const guess = closest(actual.image, words);
@@ -155,6 +181,7 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
       const word = tokenLabel(expected).replace(/`/g, '');
       hint = keywordHint(actual, [word]);
     }
+    if (hint === undefined && previous?.tokenType === NumberLiteral && actual.tokenType === Identifier) hint = unitHint(actual);
     return pack({ code: 'KAP1003', message: `Expected ${what}${after}, but ${found(actual)}.`, ...(hint ? { hint } : {}) });
   },
 

@@ -7,11 +7,12 @@ import { EOF, type IToken } from 'chevrotain';
 import type { Protocol } from './ast.js';
 import { buildAst } from './build-ast.js';
 import { diagnostic, sortDiagnostics, type Diagnostic } from './diagnostics.js';
-import { kapLexer, LCurly, LParen, RCurly, RParen, UnterminatedComment, UnterminatedString } from './lexer.js';
+import { Identifier, kapLexer, LCurly, LParen, RCurly, RParen, UnterminatedComment, UnterminatedString } from './lexer.js';
 import { DEFAULT_LIMITS, type Limits } from './limits.js';
 import { unpack } from './messages.js';
-import { kapParser } from './parser.js';
-import type { Span } from './span.js';
+import { repair, run, MAX_REPAIR_SOURCE } from './repair.js';
+import { LineIndex, type Span } from './span.js';
+import { codePointName, isControl, isInvisible } from './visible.js';
 
 export interface Comment {
   readonly text: string;
@@ -24,6 +25,19 @@ export interface ParseResult {
   readonly protocol: Protocol | undefined;
   readonly comments: readonly Comment[];
   readonly diagnostics: readonly Diagnostic[];
+  /**
+   * Stretches of source covered by a syntax error: the tokens the parser
+   * reported, and each construct it gave up on, to where it resumed. The
+   * checker's findings inside them are not reported (`analyze`): they would
+   * be about a sentence that was never read whole.
+   */
+  readonly recovered: readonly Span[];
+  /**
+   * The names written inside `recovered`. What was declared there is
+   * unknown, so the checker's findings about these names elsewhere (not
+   * declared, never monitored, …) are not reported either.
+   */
+  readonly unreadNames: ReadonlySet<string>;
 }
 
 export interface ParseOptions {
@@ -47,6 +61,11 @@ const CHARACTER_HINTS: Record<string, string> = {
   ':': 'Write `sbp mmHg 50..260` without a colon.',
 };
 
+/** `` `@` ``, or `U+001B` for a character a terminal would not show as itself. */
+function describeCharacter(ch: string): string {
+  return isInvisible(ch) ? `${codePointName(ch)} (a control or invisible character)` : `\`${ch}\``;
+}
+
 function characterHint(ch: string): string | undefined {
   if (CHARACTER_HINTS[ch]) return CHARACTER_HINTS[ch];
   if (/\p{L}/u.test(ch)) return 'Names use the letters a–z, digits and `_`.';
@@ -60,13 +79,11 @@ export function lex(text: string): LexResult {
   for (const t of result.tokens) t.endOffset = t.startOffset + t.image.length - 1;
   const diagnostics: Diagnostic[] = [];
   for (const e of result.errors) {
-    const ch = text.slice(e.offset, e.offset + Math.max(1, e.length));
     const first = String.fromCodePoint(text.codePointAt(e.offset) ?? 63);
     const hint = characterHint(first);
     diagnostics.push(
-      diagnostic('KAP1001', `Unexpected character \`${first}\`.`, { start: e.offset, end: e.offset + Math.max(1, e.length) }, hint ? { hint } : {}),
+      diagnostic('KAP1001', `Unexpected character ${describeCharacter(first)}.`, { start: e.offset, end: e.offset + Math.max(1, e.length) }, hint ? { hint } : {}),
     );
-    void ch;
   }
   for (const t of result.tokens) {
     if (t.tokenType === UnterminatedString) {
@@ -90,6 +107,62 @@ export function lex(text: string): LexResult {
     comments.push({ text: t.image, span, block: t.image.startsWith('/*') });
   }
   return { tokens: result.tokens, comments, diagnostics };
+}
+
+/** More than one character in this many being a control character makes a file binary. */
+const CONTROL_SHARE = 10;
+
+/**
+ * A file that is not text at all (an image, a PDF, a UTF-16 or Latin-1 file,
+ * random bytes) gets one diagnostic at its first offending character instead
+ * of a syntax error for every stretch of binary. Not text: a NUL character, a
+ * U+FFFD (what bytes that are not valid UTF-8 decode to), or more than one
+ * character in ten a control character (form feeds and vertical tabs are
+ * whitespace, not controls).
+ */
+function notText(text: string): Diagnostic | undefined {
+  let first = -1;
+  let controls = 0;
+  let firstControl = -1;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0 || c === 0xfffd) {
+      first = i;
+      break;
+    }
+    if (isControl(c) && c !== 0x0b && c !== 0x0c) {
+      controls++;
+      if (firstControl < 0) firstControl = i;
+    }
+  }
+  const binary = controls > 0 && controls * CONTROL_SHARE > text.length;
+  if (first < 0 && !binary) return undefined;
+  const at = first >= 0 ? first : firstControl;
+  const { line, column } = new LineIndex(text).position(at);
+  const where = `line ${line}, column ${column}`;
+  const message =
+    first < 0
+      ? `This file is not text: ${controls} of its ${text.length} characters are control characters, the first (${codePointName(text[at]!)}) at ${where}.`
+      : text.charCodeAt(at) === 0
+        ? `This file is not text: it contains NUL bytes, the first at ${where}.`
+        : `This file is not UTF-8 text: it contains bytes that are not valid UTF-8, the first at ${where}.`;
+  return diagnostic('KAP1015', message, { start: at, end: at + 1 }, {
+    hint: 'kapspec reads protocols saved as plain UTF-8 text. Check that this is the right file; if it is, save it again as UTF-8 (not UTF-16, Latin-1 or a word-processor format).',
+  });
+}
+
+/** The names (identifiers) among `tokens` that lie inside one of `spans`. */
+function namesWithin(tokens: readonly IToken[], spans: readonly Span[]): Set<string> {
+  const names = new Set<string>();
+  if (spans.length === 0) return names;
+  const sorted = [...spans].sort((a, b) => a.start - b.start);
+  let k = 0;
+  let reach = -1; // the furthest end among spans starting at or before the token
+  for (const t of tokens) {
+    while (k < sorted.length && sorted[k]!.start <= t.startOffset) reach = Math.max(reach, sorted[k++]!.end);
+    if (t.startOffset < reach && t.tokenType === Identifier) names.add(t.image);
+  }
+  return names;
 }
 
 /** Unbalanced braces and parentheses, reported at the delimiter itself. */
@@ -192,6 +265,8 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     return {
       protocol: undefined,
       comments: [],
+      recovered: [],
+      unreadNames: new Set(),
       diagnostics: [
         diagnostic(
           'KAP1010',
@@ -203,28 +278,56 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
     };
   }
 
+  const binary = notText(text);
+  if (binary) return { protocol: undefined, comments: [], diagnostics: [binary], recovered: [], unreadNames: new Set() };
+
   const lexed = lex(text);
   const delimiters = checkDelimiters(text, lexed.tokens, limits.maxNestingDepth);
   const diagnostics: Diagnostic[] = [...lexed.diagnostics, ...delimiters.diagnostics];
   if (delimiters.tooDeep) {
-    return { protocol: undefined, comments: lexed.comments, diagnostics: sortDiagnostics(diagnostics) };
+    return { protocol: undefined, comments: lexed.comments, diagnostics: sortDiagnostics(diagnostics), recovered: [], unreadNames: new Set() };
   }
 
-  const parser = kapParser();
-  parser.input = lexed.tokens;
-  const cst = parser.protocolFile();
-  const unbalanced = delimiters.diagnostics.length > 0;
-  const seen = new Set<number>();
   // The first token after an unexpected character is where the parser trips
   // over the gap the character left; that complaint repeats the lexer's.
   const afterLexError = new Set<number>();
-  for (const d of lexed.diagnostics) {
-    const next = lexed.tokens.find((t) => t.startOffset >= d.span.end);
-    if (next) afterLexError.add(next.startOffset);
+  const lexEnds = lexed.diagnostics.map((d) => d.span.end).sort((a, b) => a - b);
+  for (let k = 0, t = 0; k < lexEnds.length; k++) {
+    while (t < lexed.tokens.length && lexed.tokens[t]!.startOffset < lexEnds[k]!) t++;
+    if (t < lexed.tokens.length) afterLexError.add(lexed.tokens[t]!.startOffset);
   }
-  for (const e of parser.errors) {
+  const unclosed = new Set(
+    delimiters.diagnostics.filter((d) => d.code === 'KAP1006' && text[d.span.start] === '{').map((d) => d.span.start),
+  );
+  const first = run(lexed.tokens, unclosed);
+  const { parsed, repairs } =
+    text.length <= MAX_REPAIR_SOURCE ? repair(lexed.tokens, first, afterLexError, unclosed) : { parsed: first, repairs: [] };
+  const { cst, errors } = parsed;
+  const recovered: Span[] = [...parsed.recovered];
+  // A word read as a keyword is reported with the parser's own message when
+  // the error was at the word and its hint names that keyword
+  // (`Expected \`when\` …, but found \`whn\``), else as itself.
+  for (const r of repairs) {
+    const span = { start: r.token.startOffset, end: r.token.startOffset + r.token.image.length };
+    recovered.push(span);
+    const own = r.message === undefined ? undefined : unpack(r.message);
+    const hint = `Did you mean \`${r.word}\`?`;
+    diagnostics.push(
+      own && own.hint === hint
+        ? diagnostic(own.code, own.message, span, { hint })
+        : diagnostic('KAP1003', `Unexpected \`${r.token.image}\` here.`, span, { hint }),
+    );
+  }
+  const unbalanced = delimiters.diagnostics.length > 0;
+  const seen = new Set<number>();
+  for (const e of errors) {
     const t = e.token;
     const atEnd = t.tokenType === EOF || Number.isNaN(t.startOffset);
+    if (!atEnd) {
+      const skipped = e.resyncedTokens.filter((r) => Number.isFinite(r.startOffset));
+      const last = skipped.length > 0 ? skipped[skipped.length - 1]! : t;
+      recovered.push({ start: t.startOffset, end: Math.max(t.startOffset + t.image.length, last.startOffset + last.image.length) });
+    }
     const m = unpack(e.message);
     // An unbalanced delimiter was already reported where it is; the parser's
     // complaints at the end of the file or about extra input only repeat it.
@@ -238,5 +341,12 @@ export function parse(text: string, options: ParseOptions = {}): ParseResult {
 
   const built = buildAst(cst, text.length, limits);
   diagnostics.push(...built.diagnostics);
-  return { protocol: built.protocol, comments: lexed.comments, diagnostics: sortDiagnostics(diagnostics) };
+  recovered.push(...built.misread);
+  return {
+    protocol: built.protocol,
+    comments: lexed.comments,
+    diagnostics: sortDiagnostics(diagnostics),
+    recovered,
+    unreadNames: namesWithin(lexed.tokens, recovered),
+  };
 }

@@ -2,10 +2,36 @@
  * The concrete-syntax parser (chevrotain). It builds a CST and collects
  * errors; `build-ast.ts` turns the CST into the typed AST. Error messages go
  * through `messages.ts`, which speaks to clinicians, not to parser authors.
+ *
+ * Error recovery is chevrotain's (single-token insertion and deletion,
+ * re-synchronisation on follow sets, in-repetition recovery), changed in two
+ * ways so that one mistake gives one error (see "Error recovery" at the end
+ * of the class):
+ *
+ * - skipping input to re-synchronise treats a `{…}` or `(…)` block as one
+ *   piece, so a `}` inside a skipped block is never taken for the end of the
+ *   block the error is in;
+ * - a rule that opened a block (`rule r {`, `stage s {`) and fails inside
+ *   it skips to the block's own `}` and closes it there: what follows the
+ *   block is parsed as if nothing had happened.
+ *
+ * Misspelt keywords are read back by `parse.ts`, which parses again.
  */
-import { CstParser, type CstNode, type IToken } from 'chevrotain';
+import {
+  CstParser,
+  EOF,
+  isRecognitionException,
+  tokenMatcher,
+  MismatchedTokenException,
+  type CstNode,
+  type IParserErrorMessageProvider,
+  type IRecognitionException,
+  type IToken,
+  type TokenType,
+} from 'chevrotain';
 import * as T from './lexer.js';
 import { errorMessageProvider } from './messages.js';
+import type { Span } from './span.js';
 
 export interface KapParserOptions {
   /**
@@ -15,6 +41,56 @@ export interface KapParserOptions {
    * test builds one validated parser.
    */
   readonly validate?: boolean;
+}
+
+/**
+ * The members of chevrotain's recognizer that the recovery below uses or
+ * extends. They are not in chevrotain's typings; chevrotain is pinned to
+ * ~11.2 (package.json), and the recovery tests (parse tests, the golden
+ * fixtures of test/fixtures/recovery) fail if they change.
+ */
+interface Recognizer {
+  currIdx: number;
+  CST_STACK: CstNode[];
+  RULE_STACK_IDX: number;
+  recoveryEnabled: boolean;
+  errorMessageProvider: IParserErrorMessageProvider;
+  isBackTracking(): boolean;
+  LA(k: number): IToken;
+  consumeToken(): void;
+  exportLexerState(): number;
+  importLexerState(state: number): void;
+  SAVE_ERROR(error: IRecognitionException): IRecognitionException;
+  getCurrRuleFullName(): string;
+  buildFullFollowKeyStack(): unknown[];
+  getFollowSetFromFollowKey(key: unknown): TokenType[] | undefined;
+  cstPostTerminal(key: string, token: IToken): void;
+}
+
+/** The implementations that the overrides below fall back to. */
+interface RecoveryMethods {
+  invokeRuleCatch(e: unknown, resyncEnabled: boolean, recoveryValueFunc: (e: unknown) => unknown): unknown;
+}
+
+const base = CstParser.prototype as unknown as RecoveryMethods;
+
+/** Flags a node that error recovery left unfinished, as chevrotain does. */
+function markNode(node: CstNode): void {
+  (node as { recoveredNode?: boolean }).recoveredNode = true;
+}
+
+/**
+ * Whether a CST node has consumed a `{` and not yet its `}`, and that `}`
+ * exists: a `{` in `unclosed` (never closed, as `parse.ts` found) bounds
+ * nothing, so recovery inside it may resume at what follows the block.
+ */
+function opensBlock(node: CstNode | undefined, unclosed: ReadonlySet<number>): boolean {
+  const c = node?.children;
+  if (c === undefined) return false;
+  const open = c['LCurly'] ?? [];
+  if (open.length <= (c['RCurly']?.length ?? 0)) return false;
+  const brace = open[open.length - 1] as IToken;
+  return !unclosed.has(brace.startOffset);
 }
 
 export class KapParser extends CstParser {
@@ -27,6 +103,22 @@ export class KapParser extends CstParser {
       maxLookahead: 3,
     });
     this.performSelfAnalysis();
+  }
+
+  /**
+   * Stretches of the input that error recovery skipped or left unfinished:
+   * each from the start of the construct that failed to where parsing
+   * resumed. The checker's findings inside them are not reported; the syntax
+   * error already covers them.
+   */
+  recovered: Span[] = [];
+
+  /** Offsets of the `{` that are never closed (found before parsing, from the whole file). */
+  unclosed: ReadonlySet<number> = new Set();
+
+  override reset(): void {
+    super.reset();
+    this.recovered = [];
   }
 
   public protocolFile = this.RULE('protocolFile', () => {
@@ -665,6 +757,159 @@ export class KapParser extends CstParser {
     this.CONSUME(T.NumberLiteral);
     this.OPTION(() => this.CONSUME(T.Unit));
   });
+
+  // ── Error recovery ────────────────────────────────────────────────────
+
+  private get engine(): Recognizer {
+    return this as unknown as Recognizer;
+  }
+
+  /**
+   * How far ahead recovery may resume: the distance k of LA(k), the first
+   * token outside any `{…}` or `(…)` that starts after the error and that
+   * one of `follows` matches; else the `}` that closes the block the error
+   * is in; else the end of the input.
+   */
+  private resyncDistance(follows: readonly TokenType[]): number {
+    const x = this.engine;
+    const open: TokenType[] = [];
+    for (let k = 1; ; k++) {
+      const t = x.LA(k);
+      const type = t.tokenType;
+      if (type === EOF) return k;
+      if (open.length === 0 && (type === T.RCurly || follows.some((f) => tokenMatcher(t, f)))) return k;
+      if (type === T.LCurly || type === T.LParen) open.push(type);
+      else if (type === T.RCurly) open.length = Math.max(0, open.lastIndexOf(T.LCurly));
+      else if (type === T.RParen && open[open.length - 1] === T.LParen) open.pop();
+    }
+  }
+
+  /** Skips `n` tokens and returns them. */
+  private skip(n: number): IToken[] {
+    const x = this.engine;
+    const skipped: IToken[] = [];
+    for (let i = 0; i < n && x.LA(1).tokenType !== EOF; i++) {
+      skipped.push(x.LA(1));
+      x.consumeToken();
+    }
+    return skipped;
+  }
+
+  /** Records a stretch the parser did not read through, from where `node` starts (or `from`) to the last token before LA(1). */
+  private markRecovered(node: CstNode, from: IToken): void {
+    const x = this.engine;
+    const first = node.location?.startOffset;
+    const starts = [first, from.startOffset].filter((o): o is number => o !== undefined && Number.isFinite(o));
+    const last = x.LA(0);
+    const ends = [from, last]
+      .filter((t) => Number.isFinite(t.startOffset) && t.tokenType !== EOF)
+      .map((t) => t.startOffset + t.image.length);
+    if (starts.length === 0 || ends.length === 0) return;
+    const start = Math.min(...starts);
+    this.recovered.push({ start, end: Math.max(start, ...ends) });
+  }
+
+  /**
+   * chevrotain calls this when a rule fails. Its own recovery skips to the
+   * first token that some rule on the stack may be followed by, without
+   * regard to blocks; this one (see the class comment) keeps to the block.
+   */
+  protected invokeRuleCatch(e: unknown, resyncEnabled: boolean, recoveryValueFunc: (e: unknown) => unknown): unknown {
+    const x = this.engine;
+    if (!isRecognitionException(e as Error) || !resyncEnabled || !x.recoveryEnabled || x.isBackTracking() || (x.RULE_STACK_IDX === 0 && !opensBlock(x.CST_STACK[0], this.unclosed))) {
+      return base.invokeRuleCatch.call(this, e, resyncEnabled, recoveryValueFunc);
+    }
+    const error = e as IRecognitionException & { partialCstResult?: CstNode };
+    const depth = x.RULE_STACK_IDX;
+    const node = x.CST_STACK[depth]!;
+    let owner = depth;
+    while (owner >= 0 && !opensBlock(x.CST_STACK[owner], this.unclosed)) owner--;
+    if (owner === depth) {
+      // This rule's own block: what is left of it up to its `}` is skipped, and the block closes there.
+      error.resyncedTokens = this.skip(this.resyncDistance([]) - 1);
+      const close = x.LA(1);
+      if (close.tokenType === T.RCurly) {
+        x.consumeToken();
+        x.cstPostTerminal('RCurly', close);
+      }
+      this.markRecovered(node, error.token);
+      markNode(node);
+      return node;
+    }
+    // Within the enclosing block, the rules inside it may resume where they can be followed.
+    const keys = x.buildFullFollowKeyStack();
+    const inside = keys.slice(owner + 1).flatMap((k) => x.getFollowSetFromFollowKey(k) ?? []);
+    const k = this.resyncDistance(inside);
+    const target = x.LA(k);
+    const mine = x.getFollowSetFromFollowKey(keys[depth]) ?? [];
+    markNode(node);
+    if (mine.some((f) => tokenMatcher(target, f))) {
+      error.resyncedTokens = this.skip(k - 1);
+      this.markRecovered(node, error.token);
+      return node;
+    }
+    error.partialCstResult = node;
+    throw error;
+  }
+
+  /**
+   * A repetition (the items of a block) stopped at a token that neither
+   * starts another item nor follows the repetition. Whole items are skipped
+   * (a `{…}` block as one piece) until an item starts, the repetition's
+   * follower (usually the block's `}`) comes, or a rule further out could
+   * resume, where chevrotain's rule-level recovery takes over.
+   */
+  protected tryInRepetitionRecovery(repeat: (...args: unknown[]) => void, args: unknown[], lookahead: () => boolean, expected: TokenType): void {
+    const x = this.engine;
+    const actual = x.LA(1);
+    const previous = x.LA(0);
+    const ruleName = x.getCurrRuleFullName();
+    const report = (resynced: IToken[]): void => {
+      const message = x.errorMessageProvider.buildMismatchTokenMessage({ expected, actual, previous, ruleName });
+      const error = new MismatchedTokenException(message, actual, previous);
+      error.resyncedTokens = resynced;
+      x.SAVE_ERROR(error);
+    };
+    const keys = x.buildFullFollowKeyStack();
+    let owner = x.RULE_STACK_IDX;
+    while (owner >= 0 && !opensBlock(x.CST_STACK[owner], this.unclosed)) owner--;
+    const stop = x.currIdx + this.resyncDistance(keys.slice(owner + 1).flatMap((k) => x.getFollowSetFromFollowKey(k) ?? []));
+    const saved = x.exportLexerState();
+    const skipped: IToken[] = [];
+    while (x.LA(1).tokenType !== EOF && x.currIdx + 1 <= stop) {
+      if (tokenMatcher(x.LA(1), expected)) {
+        report(skipped);
+        return;
+      }
+      if (skipped.length > 0 && lookahead.call(this)) {
+        report(skipped);
+        repeat.apply(this, args);
+        return;
+      }
+      if (x.currIdx + 1 === stop) break;
+      // One piece: a token, or a whole `{…}` / `(…)` block.
+      const n = x.LA(1).tokenType === T.LCurly || x.LA(1).tokenType === T.LParen ? this.groupLength() : 1;
+      skipped.push(...this.skip(n));
+    }
+    x.importLexerState(saved);
+  }
+
+  /** The number of tokens from LA(1), an opening `{` or `(`, to its closing one (or to the end of the input). */
+  private groupLength(): number {
+    const x = this.engine;
+    const open: TokenType[] = [];
+    for (let k = 1; ; k++) {
+      const type = x.LA(k).tokenType;
+      if (type === EOF) return k - 1;
+      if (type === T.LCurly || type === T.LParen) open.push(type);
+      else if (type === T.RCurly) {
+        const at = open.lastIndexOf(T.LCurly);
+        if (at < 0) return k - 1;
+        open.length = at;
+      } else if (type === T.RParen && open[open.length - 1] === T.LParen) open.pop();
+      if (open.length === 0) return k;
+    }
+  }
 }
 
 /** One parser instance, reused: chevrotain parsers are expensive to build. */

@@ -5,6 +5,7 @@
  */
 import type { Diagnostic } from './diagnostics.js';
 import { LineIndex, type Position } from './span.js';
+import { escaped, isInvisible, visible } from './visible.js';
 
 export interface RenderOptions {
   /** The file name shown in `file:line:col`. */
@@ -64,13 +65,47 @@ export function diagnosticsToJson(
   return diagnostics.map((d) => diagnosticToJson(d, source, file, index));
 }
 
-/** Tabs become spaces so that the caret lines up under the excerpt. */
-function expandTabs(line: string): string {
-  return line.replace(/\t/g, '    ');
+/** Widest source excerpt, in columns; a longer line is shown as a window around the span. */
+export const EXCERPT_WIDTH = 100;
+
+/**
+ * A source line as shown: tabs become four spaces and characters a terminal
+ * would not show as themselves become `\u{1b}`, so that nothing raw reaches
+ * the terminal and the caret lines up under the excerpt. `at[i]` is where
+ * the character at UTF-16 index `i` starts in the shown text (`at[length]`
+ * is the shown length).
+ */
+function shownLine(line: string): { text: string; at: number[] } {
+  let text = '';
+  const at: number[] = [];
+  for (const ch of line) {
+    const shown = ch === '\t' ? '    ' : isInvisible(ch) ? escaped(ch) : ch;
+    for (let k = 0; k < ch.length; k++) at.push(text.length);
+    text += shown;
+  }
+  at.push(text.length);
+  return { text, at };
 }
 
-function visualColumn(line: string, column: number): number {
-  return expandTabs(line.slice(0, column - 1)).length;
+/**
+ * The part of a shown line to print: all of it when it fits, else a window
+ * of `EXCERPT_WIDTH` columns from a third of the width before the span's
+ * start, with `…` where the line is cut. Cuts fall between shown characters,
+ * never inside an escape. Returns the text and the span's start and end in it.
+ */
+function windowed(shown: { text: string; at: number[] }, from: number, to: number): { text: string; from: number; to: number } {
+  const { text, at } = shown;
+  if (text.length <= EXCERPT_WIDTH) return { text, from, to };
+  const starts = new Set(at);
+  let a = Math.max(0, Math.min(from - Math.floor(EXCERPT_WIDTH / 3), text.length - EXCERPT_WIDTH));
+  while (a > 0 && !starts.has(a)) a--;
+  let b = Math.min(text.length, a + EXCERPT_WIDTH);
+  while (b < text.length && b > a && !starts.has(b)) b--;
+  const head = a > 0 ? '…' : '';
+  const tail = b < text.length ? '…' : '';
+  const shift = head.length - a;
+  const clip = (x: number): number => Math.min(Math.max(x, a), b) + shift;
+  return { text: `${head}${text.slice(a, b)}${tail}`, from: clip(from), to: clip(to) };
 }
 
 export function renderDiagnostic(d: Diagnostic, source: string, options: RenderOptions, index = new LineIndex(source)): string {
@@ -78,19 +113,21 @@ export function renderDiagnostic(d: Diagnostic, source: string, options: RenderO
   const start = index.position(d.span.start);
   const end = index.position(d.span.end);
   const label = d.severity === 'error' ? c('red', `error[${d.code}]`) : c('yellow', `warning[${d.code}]`);
-  const out: string[] = [`${label}: ${c('bold', d.message)}`];
+  // Messages and hints may quote the source; nothing invisible is printed raw.
+  const out: string[] = [`${label}: ${c('bold', visible(d.message))}`];
   // One gutter width for the whole diagnostic, as rustc does: the widest line number shown.
   const related = (d.related ?? []).map((r) => ({ r, s: index.position(r.span.start), e: index.position(r.span.end) }));
   const gutter = Math.max(String(start.line).length, ...related.map((x) => String(x.s.line).length));
   const pad = ' '.repeat(gutter);
-  out.push(`${pad}${c('blue', '-->')} ${options.file}:${start.line}:${start.column}`);
+  const file = visible(options.file);
+  out.push(`${pad}${c('blue', '-->')} ${file}:${start.line}:${start.column}`);
   out.push(...excerpt(start, end, '^', index, c, gutter));
   for (const { r, s: rs, e: re } of related) {
-    out.push(`${pad} ${c('blue', '= note')}: ${r.message}`);
-    out.push(`${pad}${c('blue', '-->')} ${options.file}:${rs.line}:${rs.column}`);
+    out.push(`${pad} ${c('blue', '= note')}: ${visible(r.message)}`);
+    out.push(`${pad}${c('blue', '-->')} ${file}:${rs.line}:${rs.column}`);
     out.push(...excerpt(rs, re, '-', index, c, gutter));
   }
-  if (d.hint !== undefined) out.push(`${pad} ${c('cyan', '= hint')}: ${d.hint}`);
+  if (d.hint !== undefined) out.push(`${pad} ${c('cyan', '= hint')}: ${visible(d.hint)}`);
   return out.join('\n');
 }
 
@@ -104,14 +141,15 @@ function excerpt(
 ): string[] {
   const lineText = index.lineText(start.line);
   const pad = ' '.repeat(gutter);
-  const from = visualColumn(lineText, start.column);
+  const shown = shownLine(lineText);
+  const column = (col: number): number => shown.at[Math.min(col - 1, lineText.length)] ?? shown.text.length;
   // A span running past its first line is underlined to the end of that line.
-  const to = end.line === start.line ? visualColumn(lineText, end.column) : expandTabs(lineText).length;
-  const width = Math.max(1, to - from);
+  const window = windowed(shown, column(start.column), end.line === start.line ? column(end.column) : shown.text.length);
+  const width = Math.max(1, window.to - window.from);
   return [
     `${pad} ${c('blue', '|')}`,
-    `${c('blue', `${String(start.line).padStart(gutter)} |`)} ${expandTabs(lineText)}`,
-    `${pad} ${c('blue', '|')} ${' '.repeat(from)}${c(mark === '^' ? 'red' : 'blue', mark.repeat(width))}`,
+    `${c('blue', `${String(start.line).padStart(gutter)} |`)} ${window.text}`,
+    `${pad} ${c('blue', '|')} ${' '.repeat(window.from)}${c(mark === '^' ? 'red' : 'blue', mark.repeat(width))}`,
   ];
 }
 

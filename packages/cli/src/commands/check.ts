@@ -11,7 +11,7 @@ import { Command, Option } from 'commander';
 import type { Diagnostic, JsonDiagnostic } from '@kapspec/language';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
 import { useColor } from '../io.js';
-import { plural, readSources } from './sources.js';
+import { plural, readSources, renderShown } from './sources.js';
 
 export interface CheckOptions {
   readonly format: 'text' | 'json';
@@ -24,8 +24,9 @@ Examples:
   $ kapspec check --format json protocol.kap > diagnostics.json
 
 Text output: each diagnostic with file:line:col, the source line, a code and a
-hint, then one summary line per file ("protocol.kap: 1 error, 0 warnings") and,
-for several files, a total ("checked 3 files: 1 error, 2 warnings").
+hint (at most 20 per file, then a line counting the rest), then one summary
+line per file ("protocol.kap: 1 error, 0 warnings") and, for several files, a
+total ("checked 3 files: 1 error, 2 warnings").
 JSON output: {"diagnostics":[{"severity","code","message","file","range":
 {"start":{"line","column"},"end":{...}},"hint"?}]} with 1-based lines and
 columns, all files in one array.
@@ -76,7 +77,7 @@ export async function runCheck(
       continue;
     }
     if (diagnostics.length > 0) {
-      const rendered = language.renderDiagnostics(diagnostics, source.text, { file: source.file, color });
+      const rendered = renderShown(language, diagnostics, source.text, { file: source.file, color });
       io.stdout.write(`${wrote ? '\n' : ''}${rendered}\n\n`);
     }
     io.stdout.write(`${source.file}: ${language.summarize(diagnostics)}\n`);

@@ -18,7 +18,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, type CommandContext } from '../context.js';
 import { describeIoError, useColor } from '../io.js';
-import { plural, readSources } from './sources.js';
+import { plural, readSources, renderShown } from './sources.js';
 
 export interface FmtOptions {
   readonly check?: boolean;
@@ -79,7 +79,7 @@ export async function runFmt(
     if (result.text === undefined) {
       const errors = result.diagnostics.filter((d) => d.severity === 'error');
       const shown = errors.length > 0 ? errors : result.diagnostics;
-      const rendered = language.renderDiagnostics(shown, source.text, { file: source.file, color: errColor });
+      const rendered = renderShown(language, shown, source.text, { file: source.file, color: errColor });
       io.stderr.write(`${rendered}${rendered ? '\n\n' : ''}kapspec: ${source.file} has syntax errors; not formatted\n`);
       code = Math.max(code, EXIT_FINDINGS);
       continue;
