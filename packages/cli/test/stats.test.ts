@@ -134,7 +134,7 @@ describe('kapspec stats', () => {
     for (const [flag, value] of [['--staff-leave-rate', '-1'], ['--staff-leave-rate', 'often'], ['--staff-absence', '0']]) {
       const bad = await run(['stats', IV, '--sessions', '2', flag!, value!], { files });
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toMatch(new RegExp(`^kapspec stats: option '${flag} <(n|min)>' argument '${value}' is invalid\\. expected a number`));
+      expect(bad.stderr).toMatch(new RegExp(`^kapspec stats: option '${flag} <(n|min)>' argument '${value}' is invalid\\. expected a decimal number`));
     }
   });
 

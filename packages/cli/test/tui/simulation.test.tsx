@@ -105,7 +105,7 @@ describe('SimulationView (group-im, two panics)', () => {
     expect(f).toMatch(/^\s+p1\s+journey\s+[\d.]+\s+[▁▂▃▄▅▆▇█]+.*attended by facilitator$/m);
     expect(f).toMatch(/^\s+p3\s+journey.*in session$/m);
     expect(f).toMatch(/facilitator\s+free 0\s+attending 2\s+absent 0\s+\(p1 until t\+60 min; p2 until t\+60 min\)/);
-    expect(f).toMatch(/STAFFING: 0 facilitator present, >= 1 required/);
+    expect(f).toMatch(/STAFFING: 0 facilitator free, >= 1 required/);
     const end = plain(renderSimulationFrame(ir, trace, { columns: 120 }));
     expect(end).toContain('Outcome  ■ 6 discharged');
     expect(end).toMatch(/^\s+p6\s+—.*discharged t\+150 min$/m);
