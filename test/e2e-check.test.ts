@@ -106,6 +106,19 @@ describe('kapspec check (real binary)', () => {
     expect(r.code).toBe(0);
   });
 
+  it('check goes as far as compile: a drug dosed in mg and mg/kg is an error (exit 1), a stage of 40 weeks a warning', async () => {
+    const mixed = 'packages/compiler/test/fixtures/diagnostics/KAP4001-inconsistent-dose-units.kap';
+    const r = await kapspec(['check', mixed]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^error\[KAP4001\]: /m);
+    expect(r.stdout).toMatch(new RegExp(`${mixed.replace(/[.]/g, '\\.')}: 1 error, 0 warnings\n$`));
+    const long = 'packages/compiler/test/fixtures/diagnostics/KAP4003-stage-longer-than-a-day.kap';
+    const w = await kapspec(['check', long, '--format', 'json']);
+    expect(w.code).toBe(0);
+    const codes = (JSON.parse(w.stdout) as { diagnostics: { code: string }[] }).diagnostics.map((d) => d.code);
+    expect(codes).toEqual(['KAP4003', 'KAP4003']);
+  });
+
   it('a file with errors (text): each with file:line:col, exit 1, no ANSI off a TTY', async () => {
     const r = await kapspec(['check', 'bad.kap'], { cwd: tmp });
     expect(r.code).toBe(1);

@@ -54,6 +54,13 @@ export function lower(
   return { ir, diagnostics: l.diagnostics };
 }
 
+/**
+ * A stage that can last longer than this (minutes) gets a warning (KAP4003):
+ * a KAP session lasts hours, so a day or more is almost surely a unit slip
+ * (`weeks` for `min`). A tool threshold, not a clinical figure.
+ */
+export const LONG_STAGE_MINUTES = 24 * 60;
+
 const DOSE_UNIT: Record<string, I.DoseUnit> = { mg: 'mg', mcg: 'mg', g: 'mg', 'mg/kg': 'mg/kg', 'mcg/kg': 'mg/kg' };
 
 class Lowering {
@@ -72,6 +79,19 @@ class Lowering {
   private span(s: A.Span): I.SourceSpan {
     const { line, column } = this.lines.position(s.start);
     return { ...(this.file !== undefined ? { file: this.file } : {}), start: s.start, end: s.end, line, column };
+  }
+
+  /** KAP4003: a bound of the stage's duration beyond a day (the first such bound only). */
+  private longStage(st: A.Stage, d: NonNullable<A.Stage['duration']>): void {
+    for (const q of [d.exact, d.atLeast, d.atMost]) {
+      if (q === undefined || this.minutes(q) <= LONG_STAGE_MINUTES) continue;
+      this.diagnostics.push(
+        diagnostic('KAP4003', `Stage \`${st.name.text}\` lasts \`${q.unit ? `${q.text} ${q.unit.text}` : q.text}\` (${fmt(this.minutes(q))} min), more than a day.`, q.span, {
+          hint: 'A KAP session lasts hours: check the unit (`min`, `h`). The simulator does not run a session that could last more than a week.',
+        }),
+      );
+      return;
+    }
   }
 
   private minutes(q: A.Quantity): number {
@@ -263,6 +283,7 @@ class Lowering {
         }
       : {};
     const longest = duration.exact ?? duration.atMost;
+    if (d) this.longStage(st, d);
     const monitors: I.Monitor[] = [];
     const administer: I.Administer[] = [];
     const gates: I.Gate[] = [];

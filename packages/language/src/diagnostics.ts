@@ -108,6 +108,8 @@ export const DIAGNOSTIC_CODES = {
   KAP4001: { severity: 'error', title: 'inconsistent-dose-units' },
   /** A monitoring line whose first time falls after its stage has ended. */
   KAP4002: { severity: 'warning', title: 'monitor-never-fires' },
+  /** A stage that can last more than a day (`LONG_STAGE_MINUTES`): most likely a unit slip. */
+  KAP4003: { severity: 'warning', title: 'stage-longer-than-a-day' },
 } as const satisfies Record<string, DiagnosticInfo>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
