@@ -516,10 +516,11 @@ class Printer {
 
   /**
    * One line of output whose content came from source offsets [start, end).
-   * Comments before `start` go on lines of their own first; comments right
-   * after `end` on the same source line become trailing comments, unless a
-   * comment inside [start, end) is still pending (source order wins: it and
-   * those after it go before whatever comes next).
+   * Comments before `end` (before `start` for a block header) go on lines of
+   * their own first; comments right after `end` on the same source line
+   * become trailing comments, unless a comment before them is still pending
+   * (a header's: source order wins, and it and those after it go before
+   * whatever comes next).
    */
   private line(indent: string, text: string, start: number, end: number, gap: RegExp = ITEM_GAP): void {
     // Comments inside an item's own source go before it too: they are about it, not about what

@@ -541,11 +541,11 @@ interface ParticipantView {
   readonly firstEvent: Map<string, number>;
 }
 
-/** What a course follows of one session beyond its participant's view (`addSession`'s `facts`). */
+/** What a course follows of its sessions beyond the participant's view (`addSession`'s `facts`): added to by each session, so one object collects a whole course. */
 interface SessionFacts {
-  /** Rules that fired: added to, so one set collects a whole course. */
+  /** Rules that fired in some session. */
   readonly fired: Set<string>;
-  /** This session had a pause; a staffing violation (set by each session). */
+  /** Some session had a pause; a staffing violation. */
   paused: boolean;
   violation: boolean;
 }
@@ -554,8 +554,8 @@ interface SessionFacts {
  * Folds one session's trace into `acc` (the trace can be dropped
  * afterwards); `index` is its 1-based place in the participant's course,
  * `session` its number in the run, for `examples` (a course's sessions have
- * none). Returns what it saw of each participant; fills `facts`, when given,
- * with the session's rules fired, pause and staffing violation.
+ * none). Returns what it saw of each participant; adds to `facts`, when
+ * given, the session's rules fired, pause and staffing violation.
  */
 function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, session?: number, facts?: SessionFacts): ParticipantView[] {
   const views = new Map<string, ParticipantView>();
@@ -732,8 +732,8 @@ function addSession(acc: StatsAccumulator, plan: Plan, trace: Trace, index = 1, 
   }
   if (facts !== undefined) {
     for (const rule of fires.keys()) facts.fired.add(rule);
-    facts.paused = pausedMinutes > 0;
-    facts.violation = violation;
+    facts.paused ||= pausedMinutes > 0;
+    facts.violation ||= violation;
   }
   for (const v of views.values()) {
     addParticipant(acc, plan, v, index);
@@ -848,8 +848,6 @@ function runCourses(ir: IR, plan: Plan, acc: StatsAccumulator, seed: number, sta
     const view: CourseView = { dosed: false, read: false, severe: false, events: new Set(), sbp180: false, dbp110: false, rise40: false, rise25: false };
     const outcomes = new Set<string>();
     const facts: SessionFacts = { fired: new Set(), paused: false, violation: false };
-    let paused = false;
-    let violation = false;
     let age = 0;
     for (let j = 1; j <= c.length; j++) {
       // After a severe episode the calibrated model's next sessions are managed (parameters.ts MANAGEMENT).
@@ -858,8 +856,6 @@ function runCourses(ir: IR, plan: Plan, acc: StatsAccumulator, seed: number, sta
       const v = addSession(acc, plan, trace, j, undefined, facts)[0]!;
       age = v.profile.age;
       outcomes.add(v.outcome ?? 'none');
-      paused ||= facts.paused;
-      violation ||= facts.violation;
       if (v.doseStart === undefined) continue;
       view.dosed = true;
       for (const [kind, event] of Object.entries(plan.events)) if (event !== undefined && v.firstEvent.has(event)) view.events.add(kind);
@@ -879,8 +875,8 @@ function runCourses(ir: IR, plan: Plan, acc: StatsAccumulator, seed: number, sta
     for (const o of outcomes) c.outcomes[o]!++;
     if (outcomes.size === 1 && outcomes.has('discharged')) c.allDischarged++;
     for (const rule of facts.fired) if (c.rules[rule] !== undefined) c.rules[rule]!++;
-    if (paused) c.paused++;
-    if (violation) c.violations++;
+    if (facts.paused) c.paused++;
+    if (facts.violation) c.violations++;
     if (view.dosed) {
       c.dosed++;
       for (const kind of Object.keys(c.events)) if (view.events.has(kind)) c.events[kind]!++;

@@ -684,7 +684,7 @@ export interface AdversarialScenarioDetails {
 /** The scenario of `params` (deterministic), with the resolved excursions. */
 export function adversarialScenarioDetails(ir: IR, params: AdversarialParameters, options: AdversarialOptions = {}): AdversarialScenarioDetails {
   const session = pickSession(ir, options.session);
-  sessionHorizonMinutes(session);
+  sessionHorizonMinutes(session); // refuses a session too long to simulate, as the arbitrary does
   const limits = measureLimits(ir);
   const byName = new Map(limits.map((l) => [l.measure, l]));
   const thresholds = measureThresholds(ir, session);
